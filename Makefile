@@ -1,0 +1,39 @@
+# `make test` and `make demo` work on a fresh clone: they create .venv and install everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test demo lint format bench clean
+
+setup: $(STAMP)
+
+# torch is pinned first so the project's range (torch>=2.10) is satisfied by the CPU build on disk
+# instead of pulling a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check rlblocks tests benchmarks
+	$(BIN)/ruff format --check rlblocks tests benchmarks
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+demo: setup
+	$(BIN)/python examples/act_demo.py
+
+format: setup
+	$(BIN)/ruff check --fix rlblocks tests benchmarks
+	$(BIN)/ruff format rlblocks tests benchmarks
+
+bench: setup
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python benchmarks/model_act.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,25 @@
+"""rlblocks: reinforcement-learning building blocks for PyTorch.
+
+Importing the package sets up only its own logger (``logging.getLogger("rlblocks")``), whose
+records print as ``[rlblocks:WARNING] message``; no global state (root logger, seeds, torch
+settings) is touched.
+"""
+
+import logging
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "logger"]
+
+
+def _make_logger() -> logging.Logger:
+    package_logger = logging.getLogger("rlblocks")
+    if not any(getattr(handler, "_rlblocks", False) for handler in package_logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[%(name)s:%(levelname)s] %(message)s"))
+        handler._rlblocks = True  # marks our handler so a re-import does not add a second one
+        package_logger.addHandler(handler)
+    package_logger.setLevel(logging.INFO)
+    return package_logger
+
+
+logger = _make_logger()

@@ -1,0 +1,340 @@
+"""`Model`: the base class of every function approximator (policies, values, critics, Q-tables).
+
+A concrete model mixes in one or more mixins (which supply `act`) and implements `compute`::
+
+    class Policy(GaussianMixin, Model):
+        def __init__(self, observation_space, action_space, device=None):
+            Model.__init__(self, observation_space, action_space, device)
+            GaussianMixin.__init__(self, clip_actions=True, role="policy")
+            ...
+
+Differs from skrl 0.10 (see docs/differences.md): `random_act` honours every Box dimension's
+bounds; `init_parameters` with a matrix-only initialiser (orthogonal_, xavier_*, ...) touches
+only tensors it can; `init_weights`/`init_biases` reach every Linear however nested; `save` is
+atomic and `load` never executes pickled code; `update_parameters` checks that both models have
+the same parameters and also copies buffers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from rlblocks import logger
+from rlblocks.utils import spaces
+from rlblocks.utils.checkpoint import CheckpointError, atomic_save, safe_load
+from rlblocks.utils.suggest import did_you_mean
+
+Inputs = Mapping[str, Any]
+"""Model inputs: "states" (N, num_observations), optionally "taken_actions", "rnn", "terminated"."""
+
+ActOutput = tuple[torch.Tensor, "torch.Tensor | None", dict[str, Any]]
+"""What `act` returns: (actions or values, log-prob or None, extra outputs)."""
+
+_MATRIX_ONLY_INITIALISERS = {
+    "orthogonal_": 2,
+    "xavier_uniform_": 2,
+    "xavier_normal_": 2,
+    "kaiming_uniform_": 2,
+    "kaiming_normal_": 2,
+    "sparse_": 2,
+    "eye_": 2,
+    "dirac_": 3,
+}
+"""Initialisers that need at least this many dimensions; other tensors are left untouched."""
+
+
+class UnsupportedSpaceError(ValueError, NotImplementedError):
+    """An operation does not support the given space (a ValueError; NotImplementedError for skrl code)."""
+
+
+class Model(nn.Module):
+    """Base class of all models.
+
+    Attributes:
+        device: where the model's computations run ("cuda:0" if available, else "cpu", by default).
+            The module is moved there by the agent, not here.
+        observation_space, action_space: the constructor arguments, as given.
+        num_observations, num_actions: sizes of those spaces (one-hot width for Discrete).
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.SpaceLike,
+        action_space: spaces.SpaceLike,
+        device: str | torch.device | None = None,
+    ) -> None:
+        """Store the spaces and the device.
+
+        Args:
+            observation_space: observation space or shape.
+            action_space: action space or shape.
+            device: "cpu", "cuda:0", ...; None picks "cuda:0" if available, else "cpu".
+
+        Raises:
+            ValueError: a space is of an unsupported type.
+        """
+        super().__init__()
+        if device is None:
+            device = "cuda:0" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device)
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.num_observations = None if observation_space is None else self._get_space_size(observation_space)
+        self.num_actions = None if action_space is None else self._get_space_size(action_space)
+
+    # ------------------------------------------------------------------ spaces
+    def _get_space_size(self, space: spaces.SpaceLike, number_of_elements: bool = True) -> int:
+        """Number of elements of a space (see `rlblocks.utils.spaces.compute_space_size`).
+
+        Raises:
+            ValueError: the space is not supported.
+        """
+        return spaces.compute_space_size(space, number_of_elements)
+
+    def tensor_to_space(self, tensor: torch.Tensor, space: spaces.SpaceLike, start: int = 0) -> Any:
+        """Map a flat (N, k) tensor onto a space: a tensor, or a dict/tuple for Dict/Tuple spaces.
+
+        Raises:
+            ValueError: the space is not supported.
+        """
+        return spaces.tensor_to_space(tensor, space, start)
+
+    def random_act(self, inputs: Inputs, role: str = "") -> ActOutput:
+        """Uniformly random actions for the batch in ``inputs["states"]``: ``(actions, None, {})``.
+
+        Box actions are (N, num_actions) float32, each dimension within its own bounds; Discrete
+        actions are (N, 1) int64; MultiDiscrete (N, components) int64.
+
+        Raises:
+            UnsupportedSpaceError: the action space is an int or shape (it has no bounds).
+        """
+        states = self._states(inputs)
+        batch_size = states.shape[0] if states.dim() > 1 else 1
+        try:
+            actions = spaces.sample_space(self.action_space, batch_size, self.device)
+        except ValueError as error:
+            raise UnsupportedSpaceError(str(error)) from None
+        return actions, None, {}
+
+    # ------------------------------------------------------------ initialise
+    def init_parameters(self, method_name: str = "normal_", *args: Any, **kwargs: Any) -> None:
+        """Initialise every parameter with ``torch.nn.init.<method_name>(tensor, *args, **kwargs)``.
+
+        Initialisers defined only for matrices (orthogonal_, xavier_*, kaiming_*, sparse_, eye_)
+        skip tensors with fewer dimensions (biases, log-std vectors), which keep their values.
+
+        Raises:
+            ValueError: ``method_name`` is not an in-place initialiser of ``torch.nn.init``.
+        """
+        initialise = _initialiser(method_name)
+        min_dims = _MATRIX_ONLY_INITIALISERS.get(method_name, 0)
+        with torch.no_grad():
+            for parameter in self.parameters():
+                if parameter.dim() >= min_dims:
+                    initialise(parameter, *args, **kwargs)
+
+    def init_weights(self, method_name: str = "orthogonal_", *args: Any, **kwargs: Any) -> None:
+        """Initialise the weight of every ``nn.Linear`` in the model, however deeply nested.
+
+        Raises:
+            ValueError: ``method_name`` is not an in-place initialiser of ``torch.nn.init``.
+        """
+        initialise = _initialiser(method_name)
+        with torch.no_grad():
+            for layer in self._linear_layers():
+                initialise(layer.weight, *args, **kwargs)
+
+    def init_biases(self, method_name: str = "constant_", *args: Any, **kwargs: Any) -> None:
+        """Initialise the bias of every ``nn.Linear`` that has one (``constant_`` defaults to 0).
+
+        Raises:
+            ValueError: ``method_name`` is not an in-place initialiser of ``torch.nn.init``.
+        """
+        initialise = _initialiser(method_name)
+        if method_name == "constant_" and not args and "val" not in kwargs:
+            kwargs = {**kwargs, "val": 0.0}
+        with torch.no_grad():
+            for layer in self._linear_layers():
+                if layer.bias is not None:
+                    initialise(layer.bias, *args, **kwargs)
+
+    def _linear_layers(self) -> list[nn.Linear]:
+        return [module for module in self.modules() if isinstance(module, nn.Linear)]
+
+    # --------------------------------------------------------------- compute
+    def get_specification(self) -> dict[str, Any]:
+        """Advanced specification read by agents, e.g. ``{"rnn": {"sizes": [(1, 4, 64)]}}``; ``{}`` here."""
+        return {}
+
+    def forward(self, inputs: Inputs, role: str = "") -> ActOutput:
+        """Same as `act`: calling the module acts."""
+        return self.act(inputs, role)
+
+    def act(self, inputs: Inputs, role: str = "") -> ActOutput:
+        """Act for ``inputs``: ``(actions, log_prob or None, outputs)``; supplied by a mixin.
+
+        Raises:
+            NotImplementedError: no mixin supplies `act`, usually because the class lists
+                `Model` before the mixin (write ``class Policy(GaussianMixin, Model)``).
+        """
+        logger.warning("Make sure to place Mixins before Model during model definition")
+        raise NotImplementedError(
+            f"{type(self).__name__}.act is not implemented: list the mixin before Model, e.g. "
+            f"class {type(self).__name__}(GaussianMixin, Model), or override act()."
+        )
+
+    def compute(self, inputs: Inputs, role: str = "") -> Any:
+        """The network's computation; what it returns depends on the mixin (see each mixin).
+
+        Raises:
+            NotImplementedError: the concrete model must implement it.
+        """
+        raise NotImplementedError(f"{type(self).__name__}.compute is not implemented; define compute().")
+
+    def _states(self, inputs: Inputs) -> torch.Tensor:
+        try:
+            return inputs["states"]
+        except (KeyError, TypeError):
+            raise ValueError(
+                f'model inputs must be a dict with a "states" tensor, got {_describe(inputs)}; '
+                'call model.act({"states": states}, role=...).'
+            ) from None
+
+    def _input_error(self, inputs: Inputs, error: Exception) -> Exception:
+        """A clearer error for a failed `compute`, when the states have the wrong width."""
+        states = self._states(inputs)
+        expected = self.num_observations
+        is_wrong_width = torch.is_tensor(states) and expected is not None and states.shape[-1:] != (expected,)
+        if is_wrong_width and not spaces.is_discrete(self.observation_space):
+            return ValueError(
+                f'"states" should be (N, {expected}) for observation space {self.observation_space}, '
+                f"got {tuple(states.shape)}; flatten observations to (num_envs, {expected}) "
+                f"(compute failed with: {error})"
+            )
+        return error
+
+    # ----------------------------------------------------------------- modes
+    def set_mode(self, mode: str) -> None:
+        """Switch to "train" (``self.train(True)``) or "eval" (``self.train(False)``) mode.
+
+        Raises:
+            ValueError: any other mode.
+        """
+        if mode == "train":
+            self.train(True)
+        elif mode == "eval":
+            self.train(False)
+        else:
+            raise ValueError(
+                f"Invalid mode {mode!r}. Use 'train' for training or 'eval' for evaluation"
+                f"{did_you_mean(mode, ['train', 'eval'])}"
+            )
+
+    def freeze_parameters(self, freeze: bool = True) -> None:
+        """Disable (``freeze=True``) or enable gradient computation for every parameter."""
+        for parameter in self.parameters():
+            parameter.requires_grad_(not freeze)
+
+    def update_parameters(self, model: nn.Module, polyak: float = 1) -> None:
+        """Move this model's parameters towards ``model``'s: θ ← (1 − polyak)·θ + polyak·θ_model.
+
+        ``polyak=1`` is a hard copy. Buffers (e.g. BatchNorm statistics) are copied outright.
+
+        Raises:
+            ValueError: the two models' parameters differ in number or shape, or polyak ∉ [0, 1].
+        """
+        if not 0.0 <= polyak <= 1.0:
+            raise ValueError(f"polyak must be in [0, 1] (1 = hard copy), got {polyak}")
+        targets, sources = list(self.parameters()), list(model.parameters())
+        _check_same_tensors("parameters", targets, sources)
+        target_buffers, source_buffers = list(self.buffers()), list(model.buffers())
+        _check_same_tensors("buffers", target_buffers, source_buffers)
+        with torch.no_grad():
+            if targets:
+                if polyak == 1:
+                    torch._foreach_copy_(targets, sources)
+                else:
+                    torch._foreach_lerp_(targets, sources, polyak)
+            for target, source in zip(target_buffers, source_buffers):
+                target.copy_(source)
+
+    # ------------------------------------------------------------- save/load
+    def save(self, path: str, state_dict: Mapping[str, Any] | None = None) -> None:
+        """Save ``state_dict`` (default: this model's) to ``path``, atomically."""
+        atomic_save(self.state_dict() if state_dict is None else state_dict, path)
+
+    def load(self, path: str) -> None:
+        """Load a state dict saved by `save` onto ``self.device``, then switch to eval mode.
+
+        Raises:
+            CheckpointError: missing, corrupted or untrusted file, or one that holds no state dict.
+            RuntimeError: the state dict does not fit this model (missing or unexpected keys).
+        """
+        state_dict = safe_load(path, map_location=self.device)
+        if not isinstance(state_dict, Mapping):
+            raise CheckpointError(
+                f"{path!r} holds a {type(state_dict).__name__}, not a model state dict; "
+                "for agent checkpoints use agent.load(path), "
+                "for other libraries' files model.migrate(path=...)."
+            )
+        self.load_state_dict(state_dict)
+        self.eval()
+
+    def migrate(
+        self,
+        state_dict: Mapping[str, torch.Tensor] | None = None,
+        path: str | None = None,
+        name_map: Mapping[str, str] = {},
+        auto_mapping: bool = True,
+        verbose: bool = False,
+    ) -> bool:
+        """Load the parameters of a stable-baselines3, rl_games or plain checkpoint into this model.
+
+        See `rlblocks.utils.migration.migrate_model` for the matching rules.
+
+        Args:
+            state_dict: the source parameters (exclusive with ``path``).
+            path: an SB3 ``.zip``, an rl_games ``.pth``, or a torch file with a state dict.
+            name_map: current parameter name -> source name, applied before auto-mapping.
+            auto_mapping: match the remaining parameters by names' structure and shapes.
+            verbose: log the current and source tensors and every match.
+
+        Returns:
+            True when every parameter received a tensor of its shape; otherwise False, and the
+            model is left unchanged.
+
+        Raises:
+            ValueError: not exactly one of ``state_dict``/``path``, or an unreadable file.
+        """
+        from rlblocks.utils.migration import migrate_model  # the migration code is large; load on use
+
+        return migrate_model(self, state_dict, path, name_map, auto_mapping, verbose)
+
+
+def _initialiser(method_name: str) -> Any:
+    initialise = getattr(torch.nn.init, method_name, None)
+    if not method_name.endswith("_") or not callable(initialise):
+        names = [name for name in dir(torch.nn.init) if name.endswith("_") and not name.startswith("_")]
+        raise ValueError(
+            f"unknown initialiser {method_name!r}{did_you_mean(method_name, names)}; "
+            f"use one of torch.nn.init's in-place methods: {', '.join(sorted(names))}"
+        )
+    return initialise
+
+
+def _check_same_tensors(kind: str, targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
+    if len(targets) != len(sources) or any(t.shape != s.shape for t, s in zip(targets, sources)):
+        raise ValueError(
+            f"update_parameters: the models' {kind} differ ({[tuple(t.shape) for t in targets]} vs "
+            f"{[tuple(s.shape) for s in sources]}); the source must be a copy of the same architecture."
+        )
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return f"a dict with keys {sorted(value)}"
+    return f"a {type(value).__name__}"
