@@ -1,0 +1,360 @@
+"""`Agent`: the hooks a trainer calls, episode tracking, TensorBoard, checkpoints and resuming.
+
+Flow per environment step: ``act`` -> env step -> ``record_transition`` -> ``post_interaction``
+(which runs ``_update`` when the agent decides to learn, then writes logs and checkpoints).
+
+Differs from skrl 0.10: the config is merged deeply and validated (unknown keys are rejected with
+the nearest valid one); episode statistics are per environment (bug #1); checkpoints are written
+atomically, hold everything a resume needs (models, optimizers, schedulers, preprocessors, the
+timestep and the RNG states) and are loaded with ``weights_only=True``; in eval running mode the
+agent writes no memory, runs no update, writes no checkpoint, and acts deterministically unless
+the trainer asks for ``stochastic_evaluation``; a memory given as a tuple is unpacked like a list.
+"""
+
+from __future__ import annotations
+
+import datetime
+import glob
+import os
+import random
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from rlblocks import logger
+from rlblocks.agents.torch import tags
+from rlblocks.agents.torch.config import AgentConfig
+from rlblocks.agents.torch.episode_statistics import EpisodeStatistics
+from rlblocks.utils import spaces
+from rlblocks.utils.checkpoint import CheckpointError, atomic_save, safe_load
+
+CHECKPOINT_FORMAT_VERSION = 1
+META_KEY = "_rlblocks"
+"""Key of the checkpoint entry holding the format version, timestep and RNG states."""
+
+
+class Agent:
+    """Base class of all agents.
+
+    Attributes:
+        models: the models by role name.
+        memory: the primary memory (None for agents that need none); ``secondary_memories`` the rest.
+        cfg: the typed config (also readable by public key: ``agent.cfg["discount_factor"]``).
+        timestep: timesteps completed so far (restored by `load`, so training can resume).
+        training: True in "train" running mode (set by the trainer).
+    """
+
+    def __init__(
+        self,
+        models: Mapping[str, Any],
+        memory: Any = None,
+        observation_space: spaces.SpaceLike | None = None,
+        action_space: spaces.SpaceLike | None = None,
+        device: str | torch.device | None = None,
+        cfg: AgentConfig | Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store models, memory, spaces and config; move each model to its own device."""
+        if not isinstance(models, Mapping):
+            raise TypeError(
+                f'models must be a dict of role name -> model, e.g. {{"policy": policy}}, got {models!r}'
+            )
+        self.models = dict(models)
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.device = torch.device(
+            device if device is not None else ("cuda:0" if torch.cuda.is_available() else "cpu")
+        )
+        self.cfg = cfg if isinstance(cfg, AgentConfig) else AgentConfig.from_dict(cfg)
+        if isinstance(memory, (list, tuple)):
+            self.memory = memory[0] if memory else None
+            self.secondary_memories = list(memory[1:])
+        else:
+            self.memory = memory
+            self.secondary_memories = []
+        for model in self.models.values():
+            if model is not None:
+                model.to(model.device)
+
+        self.timestep = 0
+        self.training = True
+        self.stochastic_evaluation = False
+        self.checkpoint_modules: dict[str, Any] = {}
+        self.tracking_data: dict[str, list[float]] = {}
+        self.episode_statistics = EpisodeStatistics()
+        self.writer = None
+        self._best_return = float("-inf")
+        experiment = self.cfg.experiment
+        self.experiment_dir = os.path.join(
+            experiment.directory or os.path.join(os.getcwd(), "runs"),
+            experiment.experiment_name
+            or f"{datetime.datetime.now().strftime('%y-%m-%d_%H-%M-%S-%f')}_{type(self).__name__}",
+        )
+
+    def __str__(self) -> str:
+        lines = [f"Agent: {type(self).__name__}", f"  |-- experiment: {self.experiment_dir}"]
+        lines += [f"  |-- {name}: {type(model).__name__}" for name, model in self.models.items()]
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------- set-up
+    def init(self, trainer_cfg: Mapping[str, Any] | None = None) -> None:
+        """Create the experiment directory, the TensorBoard writer and the memory tensors (in subclasses)."""
+        trainer_cfg = dict(trainer_cfg or {})
+        self.stochastic_evaluation = bool(trainer_cfg.get("stochastic_evaluation", False))
+        experiment = self.cfg.experiment
+        if experiment.write_interval > 0 or experiment.checkpoint_interval > 0:
+            os.makedirs(self.experiment_dir, exist_ok=True)
+        if experiment.checkpoint_interval > 0:
+            os.makedirs(os.path.join(self.experiment_dir, "checkpoints"), exist_ok=True)
+        if experiment.write_interval > 0 and self.writer is None:
+            from torch.utils.tensorboard import SummaryWriter  # slow import: only when logging
+
+            self.writer = SummaryWriter(log_dir=self.experiment_dir)
+        if experiment.wandb:
+            self._init_wandb(trainer_cfg)
+
+    def _init_wandb(self, trainer_cfg: dict[str, Any]) -> None:
+        try:
+            import wandb
+        except ImportError as error:
+            raise ImportError(
+                'cfg["experiment"]["wandb"] is True but wandb is not installed: pip install wandb'
+            ) from error
+        kwargs = {"name": os.path.basename(self.experiment_dir), "sync_tensorboard": True, "config": {}}
+        kwargs.update(self.cfg.experiment.wandb_kwargs)
+        kwargs["config"] = {**kwargs["config"], **self.cfg.to_dict(), **trainer_cfg}
+        wandb.init(**kwargs)
+
+    def set_mode(self, mode: str) -> None:
+        """Put every model in "train" or "eval" mode (torch's module mode)."""
+        for model in self.models.values():
+            if model is not None:
+                model.set_mode(mode)
+
+    def set_running_mode(self, mode: str) -> None:
+        """Set the running mode: "train" while training, "eval" while evaluating (the trainer sets it)."""
+        if mode not in ("train", "eval"):
+            raise ValueError(f"running mode must be 'train' or 'eval', got {mode!r}")
+        self.training = mode == "train"
+
+    # ------------------------------------------------------------------ hooks
+    def pre_interaction(self, timestep: int, timesteps: int) -> None:
+        """Called before `act` at every training step; nothing to do by default."""
+
+    def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> tuple[Any, Any, Any]:
+        """Actions for (num_envs, num_observations) states: ``(actions, log_prob or None, outputs)``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement act()")
+
+    def record_transition(
+        self,
+        states: torch.Tensor,
+        actions: torch.Tensor,
+        rewards: torch.Tensor,
+        next_states: torch.Tensor,
+        terminated: torch.Tensor,
+        truncated: torch.Tensor,
+        infos: Any,
+        timestep: int,
+        timesteps: int,
+    ) -> None:
+        """Track episode statistics from (num_envs, 1) rewards and flags (subclasses also store memory)."""
+        self.episode_statistics.record(rewards, terminated, truncated)
+
+    def post_interaction(self, timestep: int, timesteps: int) -> None:
+        """Count the step; when training, write logs and checkpoints at their intervals."""
+        self.timestep = timestep + 1
+        if not self.training:
+            return
+        experiment = self.cfg.experiment
+        if experiment.write_interval > 0 and self.timestep % experiment.write_interval == 0:
+            self.write_tracking_data(self.timestep, timesteps)
+        if experiment.checkpoint_interval > 0 and self.timestep % experiment.checkpoint_interval == 0:
+            self.write_checkpoint(self.timestep, timesteps)
+
+    def _update(self, timestep: int, timesteps: int) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement _update()")
+
+    # --------------------------------------------------------------- tracking
+    @property
+    def recent_mean_return(self) -> float | None:
+        """Mean return of the last ≤100 finished episodes (None before the first ends)."""
+        return self.episode_statistics.recent_mean_return
+
+    def track_data(self, tag: str, value: float) -> None:
+        """Record a value to be aggregated (mean; min/max for tags ending so) at the next write."""
+        self.tracking_data.setdefault(tag, []).append(float(value))
+
+    def write_tracking_data(self, timestep: int, timesteps: int) -> None:
+        """Write the aggregated tracking data and episode statistics to TensorBoard, then clear them."""
+        summary = self.episode_statistics.pop_summary()
+        for name, values in (
+            (tags.TOTAL_REWARD, summary["returns"]),
+            (tags.EPISODE_LENGTH, summary["lengths"]),
+        ):
+            if values:
+                self.track_data(f"{name} (max)", max(values))
+                self.track_data(f"{name} (min)", min(values))
+                self.track_data(f"{name} (mean)", sum(values) / len(values))
+        if summary["rewards"]:
+            for suffix, value in zip(("(min)", "(mean)", "(max)"), summary["rewards"]):
+                self.track_data(f"{tags.INSTANTANEOUS_REWARD} {suffix}", value)
+        if self.writer is not None:
+            for tag, values in self.tracking_data.items():
+                if tag.endswith("(min)"):
+                    value = min(values)
+                elif tag.endswith("(max)"):
+                    value = max(values)
+                else:
+                    value = sum(values) / len(values)
+                self.writer.add_scalar(tag, value, timestep)
+            self.writer.flush()
+        self.tracking_data = {}
+
+    # ------------------------------------------------------------ checkpoints
+    def register_checkpoint_module(self, name: str, module: Any) -> None:
+        """Save and restore ``module`` (anything with state_dict/load_state_dict) under ``name``."""
+        self.checkpoint_modules[name] = module
+
+    def checkpoint(self) -> dict[str, Any]:
+        """Everything a resume needs: each module's state dict, the timestep and the RNG states."""
+        content = {
+            name: module.state_dict() if hasattr(module, "state_dict") else module
+            for name, module in self.checkpoint_modules.items()
+        }
+        content[META_KEY] = {
+            "format_version": CHECKPOINT_FORMAT_VERSION,
+            "agent": type(self).__name__,
+            "timestep": self.timestep,
+            "rng_states": _rng_states(),
+            "recent_returns": list(self.episode_statistics.recent_returns),
+        }
+        return content
+
+    def write_checkpoint(self, timestep: int | None, timesteps: int) -> None:
+        """Write ``checkpoints/agent_<timestep>.pt`` (or one file per module), and maybe ``best_agent.pt``.
+
+        ``best_agent.pt`` is rewritten when the recent mean return is the best seen at a checkpoint.
+        """
+        tag = (
+            str(timestep)
+            if timestep is not None
+            else datetime.datetime.now().strftime("%y-%m-%d_%H-%M-%S-%f")
+        )
+        directory = os.path.join(self.experiment_dir, "checkpoints")
+        content = self.checkpoint()
+        if self.cfg.experiment.store_separately:
+            for name, state in content.items():
+                atomic_save(state, os.path.join(directory, f"{name.lstrip('_')}_{tag}.pt"))
+        else:
+            atomic_save(content, os.path.join(directory, f"agent_{tag}.pt"))
+        mean_return = self.recent_mean_return
+        if mean_return is not None and mean_return > self._best_return:
+            self._best_return = mean_return
+            atomic_save(content, os.path.join(directory, "best_agent.pt"))
+
+    def save(self, path: str) -> None:
+        """Write the whole agent (see `checkpoint`) to ``path``, atomically."""
+        atomic_save(self.checkpoint(), path)
+
+    def load(self, path: str) -> None:
+        """Restore an agent checkpoint: modules, timestep and RNG states; models end in eval mode.
+
+        skrl checkpoints (module name -> state dict, no rlblocks metadata) load too, without timestep.
+
+        Raises:
+            CheckpointError: missing, corrupted or untrusted file, or not an agent checkpoint.
+        """
+        content = safe_load(path, map_location=self.device)
+        if not isinstance(content, Mapping) or not any(name in content for name in self.checkpoint_modules):
+            found = sorted(content) if isinstance(content, Mapping) else type(content).__name__
+            raise CheckpointError(
+                f"{path!r} is not a checkpoint of this agent: expected entries "
+                f"{sorted(self.checkpoint_modules)}, found {found}. For a model state dict use model.load(); "
+                "for SB3/rl_games files use migrate()."
+            )
+        for name, state in content.items():
+            if name == META_KEY:
+                continue
+            module = self.checkpoint_modules.get(name)
+            if module is None:
+                logger.warning(f"Cannot load the {name} module. The agent doesn't have such an instance")
+                continue
+            module.load_state_dict(state)
+        missing = sorted(set(self.checkpoint_modules) - set(content))
+        if missing:
+            logger.warning(f"{path} holds no state for {missing}; they keep their current values")
+        meta = content.get(META_KEY, {})
+        self.timestep = int(meta.get("timestep", 0))
+        if "rng_states" in meta:
+            _set_rng_states(meta["rng_states"])
+        self.episode_statistics.recent_returns.extend(meta.get("recent_returns", []))
+        self.set_mode("eval")
+
+    # ---------------------------------------------------------- evaluation
+    def _deterministic_actions(self, actions: torch.Tensor, outputs: Mapping[str, Any]) -> torch.Tensor:
+        """The policy's deterministic choice: the (clipped) mean of a Gaussian, a categorical's argmax."""
+        if "mean_actions" in outputs:
+            mean = outputs["mean_actions"]
+            if spaces.is_box(self.action_space):
+                low, high = spaces.box_bounds(self.action_space, mean.device)
+                return torch.clamp(mean, low, high)
+            return mean
+        if "net_output" in outputs and spaces.is_discrete(self.action_space):
+            return torch.argmax(outputs["net_output"], dim=-1, keepdim=True)
+        return actions
+
+
+def latest_checkpoint(directory: str) -> str:
+    """The ``agent_<timestep>.pt`` with the largest timestep in ``directory`` (a run dir or its checkpoints/).
+
+    Raises:
+        CheckpointError: no agent checkpoint there.
+    """
+    folder = (
+        os.path.join(directory, "checkpoints")
+        if os.path.isdir(os.path.join(directory, "checkpoints"))
+        else directory
+    )
+    candidates = []
+    for path in glob.glob(os.path.join(folder, "agent_*.pt")):
+        match = re.fullmatch(r"agent_(\d+)\.pt", os.path.basename(path))
+        if match:
+            candidates.append((int(match.group(1)), path))
+    if not candidates:
+        raise CheckpointError(f"no agent_<timestep>.pt checkpoint in {folder!r}; is it a run directory?")
+    return max(candidates)[1]
+
+
+def _rng_states() -> dict[str, Any]:
+    numpy_state = np.random.get_state()
+    return {
+        "torch": torch.get_rng_state(),
+        "torch_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {
+            "keys": torch.from_numpy(numpy_state[1].astype(np.int64)),
+            "position": int(numpy_state[2]),
+            "has_gauss": int(numpy_state[3]),
+            "cached_gaussian": float(numpy_state[4]),
+        },
+        "python": random.getstate(),
+    }
+
+
+def _set_rng_states(states: Mapping[str, Any]) -> None:
+    torch.set_rng_state(states["torch"].cpu())
+    if torch.cuda.is_available() and states.get("torch_cuda"):
+        torch.cuda.set_rng_state_all([state.cpu() for state in states["torch_cuda"]])
+    numpy_state = states["numpy"]
+    np.random.set_state(
+        (
+            "MT19937",
+            numpy_state["keys"].cpu().numpy().astype(np.uint32),
+            numpy_state["position"],
+            numpy_state["has_gauss"],
+            numpy_state["cached_gaussian"],
+        )
+    )
+    version, internal, gauss = states["python"]
+    random.setstate((version, tuple(internal), gauss))

@@ -1,0 +1,154 @@
+"""Typed configs behind skrl's public config dicts.
+
+Every agent keeps skrl's ``*_DEFAULT_CONFIG`` dict, derived from a dataclass so the two cannot
+drift. ``Config.from_dict(cfg)`` merges a user's (partial, possibly nested) dict onto the
+defaults, coerces numbers given as strings (YAML reads ``1e-3`` as a string), validates ranges in
+``__post_init__``, and rejects unknown keys with the nearest valid one.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar
+
+from rlblocks.utils.suggest import did_you_mean
+
+ConfigType = TypeVar("ConfigType", bound="Config")
+
+
+class ConfigKeyError(KeyError):
+    """An unknown config key; the message names the nearest valid key."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclasses.dataclass(kw_only=True)
+class Config:
+    """Base class: a dataclass whose fields are the public config keys.
+
+    Subclasses may rename a public key that is not a valid identifier via ``PUBLIC_KEYS``
+    (field name -> public key, e.g. ``{"gae_lambda": "lambda"}``). A field whose type is another
+    `Config` is a nested section, merged deeply.
+    """
+
+    PUBLIC_KEYS: ClassVar[dict[str, str]] = {}
+    KIND: ClassVar[str] = ""
+    """What the config configures, for error messages ("PPO", "experiment", ...)."""
+
+    @classmethod
+    def from_dict(cls: type[ConfigType], cfg: Mapping[str, Any] | None = None) -> ConfigType:
+        """Build the config from a public dict merged onto the defaults.
+
+        Raises:
+            ConfigKeyError: a key is not a known config key (the message suggests the nearest).
+            ValueError: a value is out of range or of the wrong type.
+        """
+        if isinstance(cfg, Config):
+            return copy.deepcopy(cfg)
+        cfg = dict(cfg or {})
+        by_public_key = {cls.public_key(field.name): field for field in dataclasses.fields(cls)}
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for key, value in cfg.items():
+            if key not in by_public_key:
+                kind = cls.KIND or cls.__name__.removesuffix("Config")
+                raise ConfigKeyError(
+                    f'unknown {kind} config key "{key}"{did_you_mean(key, by_public_key)}; '
+                    f"valid keys: {', '.join(sorted(by_public_key))}"
+                )
+            field = by_public_key[key]
+            values[field.name] = _coerce(key, value, hints[field.name])
+        return cls(**values)
+
+    @classmethod
+    def public_key(cls, field_name: str) -> str:
+        """The public dict key of a field."""
+        return cls.PUBLIC_KEYS.get(field_name, field_name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public dict (nested sections as dicts), as skrl's ``*_DEFAULT_CONFIG`` is laid out."""
+        result = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            result[self.public_key(field.name)] = value.to_dict() if isinstance(value, Config) else value
+        return result
+
+    def __getitem__(self, key: str) -> Any:
+        """Read a value by its public key (``cfg["lambda"]``), as skrl's dict configs are read."""
+        for field in dataclasses.fields(self):
+            if self.public_key(field.name) == key:
+                return getattr(self, field.name)
+        raise ConfigKeyError(f'unknown config key "{key}"{did_you_mean(key, self.to_dict())}')
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """The default public dict."""
+        return cls().to_dict()
+
+
+def _coerce(key: str, value: Any, hint: Any) -> Any:
+    """Merge nested sections; turn numeric strings into numbers for int/float fields."""
+    if isinstance(hint, type) and issubclass(hint, Config):
+        if isinstance(value, hint):
+            return value
+        if not isinstance(value, Mapping):
+            raise ValueError(f'config section "{key}" must be a dict, got {value!r}')
+        return hint.from_dict(value)
+    numeric = _numeric_types(hint)
+    if not numeric or value is None:
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f'config key "{key}" must be a number, got {value!r}')
+    if isinstance(value, str):
+        for kind in (int, float):
+            if kind in numeric:
+                try:
+                    return kind(value)
+                except ValueError:
+                    pass
+        raise ValueError(f'config key "{key}" must be a number, got the string {value!r}')
+    if isinstance(value, int) and int not in numeric:
+        return float(value)
+    return value
+
+
+def _numeric_types(hint: Any) -> set[type]:
+    """The numeric types (int, float) a field's annotation admits."""
+    is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    options = typing.get_args(hint) if is_union else (hint,)
+    return {option for option in options if option in (int, float)}
+
+
+def check_range(
+    name: str, value: float, low: float | None = None, high: float | None = None, *, strict_low: bool = False
+) -> None:
+    """Raise ValueError unless ``low <= value <= high`` (``low < value`` with ``strict_low``).
+
+    Raises:
+        ValueError: the value is out of range.
+    """
+    below = low is not None and (value <= low if strict_low else value < low)
+    above = high is not None and value > high
+    if below or above:
+        lower = f"> {low}" if strict_low else f">= {low}"
+        bounds = " and ".join(
+            part
+            for part in (lower if low is not None else "", f"<= {high}" if high is not None else "")
+            if part
+        )
+        raise ValueError(f'config key "{name}" must be {bounds}, got {value!r}')
+
+
+def check_positive(name: str, value: float) -> None:
+    """Raise ValueError unless ``value > 0``."""
+    check_range(name, value, 0, strict_low=True)
+
+
+def check_non_negative(name: str, value: float) -> None:
+    """Raise ValueError unless ``value >= 0``."""
+    check_range(name, value, 0)
