@@ -1,0 +1,1 @@
+"""Environments: wrappers that give agents torch tensors."""

@@ -1,0 +1,134 @@
+"""Conversions between environment data (numpy, nested dicts/tuples) and the agents' flat tensors.
+
+Observations become one row per environment:
+
+- a Discrete observation space gives its index as an int64 (N, 1) column, as skrl 0.10 does, so
+  tabular agents can index their tables with it;
+- every other space gives a float32 (N, flat_size) row: Box flattened, MultiDiscrete and
+  MultiBinary one column per component, Dict sub-spaces in sorted key order, Tuple in index order.
+
+Actions go the other way: a flat (N, A) tensor becomes a batch the env accepts (numpy arrays of the
+space's dtype, nested like the space), and `first_action` takes the row of a single env.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from rlblocks.utils.spaces import flat_size, flatten_sample, space_kind, sub_spaces
+
+
+def observations_to_tensor(space: Any, observations: Any, device: torch.device) -> torch.Tensor:
+    """Flat (N, flat_size) tensor of a batch of observations (every leaf has a leading N axis).
+
+    The result owns its memory: an env that later mutates the array it returned cannot change it.
+    """
+    kind = space_kind(space)
+    if kind == "discrete":
+        indices = np.asarray(observations, dtype=np.int64).reshape(-1, 1)
+        return torch.tensor(indices, device=device)
+    if kind in ("dict", "tuple"):
+        return flatten_sample(space, observations, device)  # concatenation copies
+    array = np.asarray(observations)
+    return torch.tensor(array.reshape(array.shape[0], -1), dtype=torch.float32, device=device)
+
+
+def observation_to_tensor(space: Any, observation: Any, device: torch.device) -> torch.Tensor:
+    """Flat (1, flat_size) tensor of one environment's observation (no batch axis)."""
+    return observations_to_tensor(space, add_batch_axis(space, observation), device)
+
+
+def add_batch_axis(space: Any, sample: Any) -> Any:
+    """The sample with a leading axis of size 1 on every leaf, nested like the space."""
+    kind = space_kind(space)
+    if kind == "dict":
+        return {key: add_batch_axis(sub, sample[key]) for key, sub in sub_spaces(space)}
+    if kind == "tuple":
+        return tuple(add_batch_axis(sub, sample[index]) for index, sub in sub_spaces(space))
+    return np.asarray(sample)[None]
+
+
+def tensor_to_actions(space: Any, actions: torch.Tensor, num_envs: int) -> Any:
+    """A batch of env actions from a flat (num_envs, flat_size(space)) tensor.
+
+    Box and MultiBinary leaves are reshaped to (num_envs, *space.shape) with the space's dtype;
+    Discrete leaves become int64 (num_envs,); MultiDiscrete int64 (num_envs, *nvec.shape). Float
+    tensors given for integer spaces are rounded. Dict spaces give dicts, Tuple spaces tuples.
+
+    Raises:
+        ValueError: `actions` is not one row of `flat_size(space)` values per environment.
+    """
+    width = flat_size(space)
+    actions = torch.as_tensor(actions)
+    if actions.ndim == 0 or actions.shape[0] != num_envs or actions.numel() != num_envs * width:
+        raise ValueError(
+            f"actions for {space} should be (num_envs, {width}) = ({num_envs}, {width}), got "
+            f"{tuple(actions.shape)}; pass one row of {width} value(s) per environment "
+            "(the first dimension is the environment)."
+        )
+    rows = actions.detach().reshape(num_envs, width).cpu()
+    return _split_columns(space, rows, 0)[0]
+
+
+def first_action(space: Any, batch: Any) -> Any:
+    """The action of the first environment of a batch from `tensor_to_actions`, for a single env.
+
+    Discrete actions become a Python int, as gymnasium's single envs expect.
+    """
+    kind = space_kind(space)
+    if kind == "dict":
+        return {key: first_action(sub, batch[key]) for key, sub in sub_spaces(space)}
+    if kind == "tuple":
+        return tuple(first_action(sub, batch[index]) for index, sub in sub_spaces(space))
+    if kind == "discrete":
+        return int(batch[0])
+    return batch[0]
+
+
+def _split_columns(space: Any, rows: torch.Tensor, start: int) -> tuple[Any, int]:
+    """(batch for `space` read from columns start:..., the next free column)."""
+    kind = space_kind(space)
+    if kind in ("dict", "tuple"):
+        parts = {}
+        for key, sub in sub_spaces(space):
+            parts[key], start = _split_columns(sub, rows, start)
+        return (parts if kind == "dict" else tuple(parts.values())), start
+    end = start + flat_size(space)
+    columns = rows[:, start:end]
+    if kind == "discrete":
+        return _as_integers(columns).reshape(-1), end
+    if kind == "multi_discrete":
+        return _as_integers(columns).reshape(-1, *space.nvec.shape).astype(space.dtype), end
+    if kind == "multi_binary":
+        return _as_integers(columns).reshape(-1, *space.shape).astype(space.dtype), end
+    if kind == "box":
+        return columns.numpy().astype(space.dtype).reshape(-1, *space.shape), end
+    raise ValueError(
+        f"Cannot convert actions to {space!r}: an int or a shape is not an action space the env "
+        "accepts; give the env a gymnasium space."
+    )
+
+
+def _as_integers(columns: torch.Tensor) -> np.ndarray:
+    if columns.is_floating_point():
+        columns = columns.round()
+    return columns.to(torch.int64).numpy()
+
+
+def with_final_observations(
+    space: Any, states: torch.Tensor, final_observations: dict[int, Any], device: torch.device
+) -> torch.Tensor:
+    """A copy of `states` whose rows `i` are replaced by `final_observations[i]` (one env's obs each).
+
+    Used with envs that reset in the same step as the episode ends and hand the final observation
+    over in `infos`: `states` are the reset observations, the result the true next states.
+    """
+    if not final_observations:
+        return states
+    next_states = states.clone()
+    for index, observation in final_observations.items():
+        next_states[index] = observation_to_tensor(space, observation, device)[0]
+    return next_states
