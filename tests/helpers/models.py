@@ -1,0 +1,82 @@
+"""Small MLP models for agent tests (policy, value, critic and Q-network shapes every agent needs)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from rlblocks.models.torch import CategoricalMixin, DeterministicMixin, GaussianMixin, Model
+
+
+def mlp(inputs: int, outputs: int, hidden: tuple[int, ...] = (64, 64), activation: type[nn.Module] = nn.Tanh):
+    layers, width = [], inputs
+    for size in hidden:
+        layers += [nn.Linear(width, size), activation()]
+        width = size
+    layers.append(nn.Linear(width, outputs))
+    return nn.Sequential(*layers)
+
+
+class GaussianPolicy(GaussianMixin, Model):
+    def __init__(
+        self,
+        observation_space,
+        action_space,
+        device="cpu",
+        hidden=(64, 64),
+        activation=nn.Tanh,
+        clip_actions=False,
+        initial_log_std=0.0,
+        **mixin_kwargs,
+    ):
+        Model.__init__(self, observation_space, action_space, device)
+        GaussianMixin.__init__(self, clip_actions=clip_actions, role="policy", **mixin_kwargs)
+        self.net = mlp(self.num_observations, self.num_actions, hidden, activation)
+        self.log_std_parameter = nn.Parameter(torch.full((self.num_actions,), float(initial_log_std)))
+
+    def compute(self, inputs, role=""):
+        return self.net(inputs["states"]), self.log_std_parameter, {}
+
+
+class CategoricalPolicy(CategoricalMixin, Model):
+    def __init__(self, observation_space, action_space, device="cpu", hidden=(64, 64), activation=nn.Tanh):
+        Model.__init__(self, observation_space, action_space, device)
+        CategoricalMixin.__init__(self, role="policy")
+        self.net = mlp(self.num_observations, self.num_actions, hidden, activation)
+
+    def compute(self, inputs, role=""):
+        return self.net(inputs["states"]), {}
+
+
+class Value(DeterministicMixin, Model):
+    def __init__(self, observation_space, action_space, device="cpu", hidden=(64, 64), activation=nn.Tanh):
+        Model.__init__(self, observation_space, action_space, device)
+        DeterministicMixin.__init__(self, role="value")
+        self.net = mlp(self.num_observations, 1, hidden, activation)
+
+    def compute(self, inputs, role=""):
+        return self.net(inputs["states"]), {}
+
+
+class SharedGaussianValue(GaussianMixin, DeterministicMixin, Model):
+    """One trunk, a mean head and a value head: the same object serves as "policy" and "value"."""
+
+    def __init__(self, observation_space, action_space, device="cpu", hidden=64):
+        Model.__init__(self, observation_space, action_space, device)
+        GaussianMixin.__init__(self, role="policy")
+        DeterministicMixin.__init__(self, role="value")
+        self.trunk = nn.Sequential(nn.Linear(self.num_observations, hidden), nn.Tanh())
+        self.mean_head = nn.Linear(hidden, self.num_actions)
+        self.value_head = nn.Linear(hidden, 1)
+        self.log_std_parameter = nn.Parameter(torch.zeros(self.num_actions))
+
+    def act(self, inputs, role=""):
+        if role == "policy":
+            return GaussianMixin.act(self, inputs, role)
+        return DeterministicMixin.act(self, inputs, role)
+
+    def compute(self, inputs, role=""):
+        features = self.trunk(inputs["states"])
+        if role == "policy":
+            return self.mean_head(features), self.log_std_parameter, {}
+        return self.value_head(features), {}
