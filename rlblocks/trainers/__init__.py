@@ -1,0 +1,1 @@
+"""Trainers: the loop between environments and agents."""

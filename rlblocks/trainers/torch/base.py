@@ -1,0 +1,274 @@
+"""`Trainer`: the interaction loop between a wrapped env and one or more agents.
+
+One step, for every timestep t in `range(start, timesteps)`::
+
+    agent.pre_interaction(t, T)                       # training only
+    actions = agent.act(states, t, T)[0]              # no_grad; one agent per env slice (scope)
+    next_states, rewards, terminated, truncated, infos = env.step(actions)
+    env.render()                                      # unless headless or the env has no render_mode
+    agent.record_transition(states, actions, ..., t, T)   # no_grad
+    agent.post_interaction(t, T)
+    states = env.reset()[0] if (terminated | truncated).any() else next_states
+
+The last line relies on the wrappers' autoreset contract (`rlblocks.envs.torch.Wrapper`): an ended
+env's final observation is in `next_states`, its reset observation comes from `reset()`. `states` is
+rebound, never copied into, so a tensor an agent kept is never changed behind its back.
+
+Differs from skrl 0.10: evaluation calls the agents' own `post_interaction` in eval running mode
+(the agent writes no memory, runs no update and writes no checkpoint; bug #26); the config is
+validated (`TrainerConfig`); `resume` starts training at the agents' `timestep`; the env is closed
+only if `close_environment_at_exit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from rlblocks import logger
+from rlblocks.trainers.torch.config import TrainerConfig
+from rlblocks.trainers.torch.progress import ProgressBar
+
+
+def generate_equally_spaced_scopes(num_envs: int, num_agents: int) -> list[int]:
+    """Split `num_envs` envs among `num_agents` agents: equal shares, the remainder to the last.
+
+    Example: `generate_equally_spaced_scopes(10, 3) == [3, 3, 4]`.
+
+    Raises:
+        ValueError: more agents than envs.
+    """
+    if num_agents > num_envs:
+        raise ValueError(
+            f"The number of agents ({num_agents}) is greater than the number of environments ({num_envs}); "
+            "give each agent at least one env (more envs or fewer agents)."
+        )
+    scopes = [num_envs // num_agents] * num_agents
+    scopes[-1] += num_envs % num_agents
+    return scopes
+
+
+class Trainer:
+    """Base class of the trainers: config, agents and their env scopes, and the step loop.
+
+    Args:
+        env: a wrapped environment (`rlblocks.envs.torch.wrap_env`).
+        agents: one agent, or a list of agents sharing the env's sub-envs.
+        agents_scope: for several agents, the number of sub-envs of each, in order (default: equal
+            shares, see `generate_equally_spaced_scopes`); they must add up to `env.num_envs`.
+        cfg: trainer config (`TrainerConfig` keys); unknown keys raise a KeyError.
+
+    Attributes:
+        agents: the single agent, or the list of agents.
+        agents_scope: for several agents, the (start, end) sub-env slice of each.
+        num_agents: the number of agents.
+    """
+
+    def __init__(
+        self,
+        env: Any,
+        agents: Any,
+        agents_scope: Sequence[int] | None = None,
+        cfg: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.cfg: dict[str, Any] = TrainerConfig.from_dict(cfg).to_dict()
+        self.env = env
+        self.agents = agents
+        self.agents_scope: list[Any] = list(agents_scope) if agents_scope is not None else []
+        self.timesteps: int = self.cfg["timesteps"]
+        self.headless: bool = self.cfg["headless"]
+        self.disable_progressbar: bool = self.cfg["disable_progressbar"]
+        self.close_environment_at_exit: bool = self.cfg["close_environment_at_exit"]
+        self.initial_timestep = 0
+        self.num_agents = 0
+        self._setup_agents()
+        self._agents: list[Any] = self.agents if self.num_agents > 1 else [self.agents]
+        self._slices: list[slice] = [slice(start, end) for start, end in self.agents_scope]
+        self._rendering = False  # set from `headless` and the env's render_mode when a run starts
+
+    def __str__(self) -> str:
+        lines = [f"{type(self).__name__} (num_agents: {self.num_agents}, scopes: {self.agents_scope})"]
+        lines += [f"  {key}: {value}" for key, value in self.cfg.items()]
+        return "\n".join(lines)
+
+    def _setup_agents(self) -> None:
+        """Unwrap a one-agent list; give several agents their (start, end) env scopes.
+
+        Raises:
+            ValueError: an empty agent list, or scopes that do not match the agents or the envs.
+        """
+        num_envs = int(getattr(self.env, "num_envs", 1))
+        if isinstance(self.agents, (list, tuple)):
+            if not self.agents:
+                raise ValueError(
+                    "A list of agents is expected; got an empty list. Pass one agent or several."
+                )
+            if len(self.agents) == 1:
+                self.agents = self.agents[0]
+        if not isinstance(self.agents, (list, tuple)):
+            self.num_agents = 1
+            self.agents_scope = [(0, num_envs)]
+            return
+        self.agents = list(self.agents)
+        self.num_agents = len(self.agents)
+        scopes = self._scopes(num_envs)
+        bounds, start = [], 0
+        for size in scopes:
+            bounds.append((start, start + size))
+            start += size
+        self.agents_scope = bounds
+
+    def _scopes(self, num_envs: int) -> list[int]:
+        if not self.agents_scope:
+            logger.warning("The agents' scopes are empty, they will be generated as equal as possible")
+            return generate_equally_spaced_scopes(num_envs, self.num_agents)
+        scopes = self.agents_scope
+        if len(scopes) != self.num_agents:
+            raise ValueError(
+                f"The number of agents ({self.num_agents}) doesn't match the number of scopes "
+                f"({len(scopes)}): {scopes}; give one env count per agent, e.g. "
+                f"{generate_equally_spaced_scopes(num_envs, self.num_agents)}."
+            )
+        if any(isinstance(size, bool) or not isinstance(size, int) or size < 1 for size in scopes):
+            raise ValueError(f"Each agent's scope must be a positive int (its number of envs); got {scopes}.")
+        if sum(scopes) != num_envs:
+            raise ValueError(
+                f"The scopes {scopes} ({sum(scopes)} envs) don't cover the number of parallelizable "
+                f"environments ({num_envs}); they must add up to {num_envs}, e.g. "
+                f"{generate_equally_spaced_scopes(num_envs, self.num_agents)}."
+            )
+        return list(scopes)
+
+    # ------------------------------------------------------------------ public API
+    def train(self) -> None:
+        """Train the agents for `cfg["timesteps"]` timesteps (see the subclasses)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement train()")
+
+    def eval(self) -> None:
+        """Evaluate the agents for `cfg["timesteps"]` timesteps (see the subclasses)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement eval()")
+
+    def single_agent_train(self) -> None:
+        """Train a single agent (skrl's name; `train()` chooses the path itself)."""
+        self._require_single_agent("single_agent_train")
+        self._run(training=True)
+
+    def single_agent_eval(self) -> None:
+        """Evaluate a single agent (skrl's name; `eval()` chooses the path itself)."""
+        self._require_single_agent("single_agent_eval")
+        self._run(training=False)
+
+    def _require_single_agent(self, name: str) -> None:
+        if self.num_agents != 1:
+            raise ValueError(
+                f"{name}() runs one agent, but this trainer has {self.num_agents}; call train()/eval()."
+            )
+
+    # ------------------------------------------------------------------ the loop
+    def _run(self, training: bool) -> None:
+        """Train or evaluate from the start timestep to `timesteps`, then maybe close the env."""
+        self._set_running_mode("train" if training else "eval")
+        self._rendering = self._should_render()
+        start = self._start_timestep() if training else 0
+        timesteps = self.timesteps
+        progress = ProgressBar(self._agents, start, timesteps, disable=self.disable_progressbar)
+        try:
+            states = self.env.reset()[0]
+            for timestep in range(start, timesteps):
+                states = self._step(states, timestep, timesteps, training)
+                progress.update()
+        finally:
+            progress.close()
+        if self.close_environment_at_exit:
+            self.env.close()
+
+    def _step(self, states: torch.Tensor, timestep: int, timesteps: int, training: bool) -> torch.Tensor:
+        """One interaction step; returns the states to act on next."""
+        if training:
+            self._pre_interaction(timestep, timesteps)
+        actions = self._act(states, timestep, timesteps)
+        next_states, rewards, terminated, truncated, infos = self.env.step(actions)
+        if self._rendering:
+            self.env.render()
+        transition = {
+            "states": states,
+            "actions": actions,
+            "rewards": rewards,
+            "next_states": next_states,
+            "terminated": terminated,
+            "truncated": truncated,
+        }
+        self._record_transition(transition, infos, timestep, timesteps)
+        self._post_interaction(timestep, timesteps)
+        if (terminated | truncated).any():
+            return self.env.reset()[0]
+        return next_states
+
+    def _pre_interaction(self, timestep: int, timesteps: int) -> None:
+        for agent in self._agents:
+            agent.pre_interaction(timestep=timestep, timesteps=timesteps)
+
+    def _act(self, states: torch.Tensor, timestep: int, timesteps: int) -> torch.Tensor:
+        """(num_envs, A) actions: each agent acts on its slice of the states."""
+        with torch.no_grad():
+            if self.num_agents == 1:
+                return self._agents[0].act(states, timestep=timestep, timesteps=timesteps)[0]
+            return torch.vstack(
+                [
+                    agent.act(states[scope], timestep=timestep, timesteps=timesteps)[0]
+                    for agent, scope in zip(self._agents, self._slices)
+                ]
+            )
+
+    def _record_transition(
+        self, transition: dict[str, torch.Tensor], infos: Any, timestep: int, timesteps: int
+    ) -> None:
+        """Each agent records its slice of the transition (and the env's full infos)."""
+        with torch.no_grad():
+            for agent, scope in zip(self._agents, self._slices):
+                agent.record_transition(
+                    **self._sliced(transition, scope), infos=infos, timestep=timestep, timesteps=timesteps
+                )
+
+    def _sliced(self, transition: dict[str, torch.Tensor], scope: slice) -> dict[str, torch.Tensor]:
+        if self.num_agents == 1:
+            return transition
+        return {name: tensor[scope] for name, tensor in transition.items()}
+
+    def _post_interaction(self, timestep: int, timesteps: int) -> None:
+        for agent in self._agents:
+            agent.post_interaction(timestep=timestep, timesteps=timesteps)
+
+    # ------------------------------------------------------------------ helpers
+    def _set_running_mode(self, mode: str) -> None:
+        for agent in self._agents:
+            agent.set_running_mode(mode)
+
+    def _should_render(self) -> bool:
+        if self.headless:
+            return False
+        return getattr(self.env, "render_mode", None) is not None
+
+    def _start_timestep(self) -> int:
+        """0, or with `resume` the agents' `timestep` (the number of timesteps they have done).
+
+        Raises:
+            ValueError: `resume` with agents at different timesteps.
+        """
+        if not self.cfg["resume"]:
+            return self.initial_timestep
+        done = sorted({int(agent.timestep) for agent in self._agents})
+        if len(done) > 1:
+            timesteps = [agent.timestep for agent in self._agents]
+            raise ValueError(
+                f"resume needs every agent at the same timestep, got {timesteps}; "
+                "load checkpoints saved at the same timestep."
+            )
+        if done[0] >= self.timesteps:
+            logger.warning(
+                f"resume: the agents have done {done[0]} timesteps, not fewer than cfg['timesteps'] = "
+                f"{self.timesteps}; there is nothing left to train. Raise cfg['timesteps'] to train longer."
+            )
+        return done[0]

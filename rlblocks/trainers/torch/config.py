@@ -1,0 +1,50 @@
+"""`TrainerConfig`: the trainers' config keys, defaults and validation.
+
+skrl 0.10's keys (timesteps, headless, disable_progressbar) plus three of later skrl versions or
+of rlblocks: close_environment_at_exit, resume, stochastic_evaluation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from rlblocks.utils.config import Config, check_range
+
+
+@dataclasses.dataclass(kw_only=True)
+class TrainerConfig(Config):
+    """Configuration shared by the Sequential, Parallel and Manual trainers."""
+
+    KIND: ClassVar[str] = "trainer"
+
+    timesteps: int = 100000
+    """Number of environment steps to train or evaluate (each step advances every sub-env once)."""
+    headless: bool = False
+    """If False, call `env.render()` after each step, provided the env has a `render_mode`."""
+    disable_progressbar: bool = False
+    """Hide the tqdm progress bar."""
+    close_environment_at_exit: bool = True
+    """Close the env at the end of `train()`/`eval()`; set False to evaluate after training."""
+    resume: bool = False
+    """Start `train()` at the agents' `timestep` (restored by `agent.load`) instead of 0."""
+    stochastic_evaluation: bool = False
+    """Evaluate with sampled actions instead of the deterministic ones (the agent reads it in `init`)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.timesteps, float) and self.timesteps.is_integer():
+            self.timesteps = int(self.timesteps)  # 1e5 written in a config
+        if isinstance(self.timesteps, bool) or not isinstance(self.timesteps, int):
+            raise ValueError(
+                f'trainer config key "timesteps" must be an int, got {self.timesteps!r}; '
+                "e.g. cfg={'timesteps': 10000}."
+            )
+        check_range("timesteps", self.timesteps, low=0)
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.type in ("bool", bool) and not isinstance(value, bool):
+                raise ValueError(f'trainer config key "{field.name}" must be True or False, got {value!r}.')
+
+
+TRAINER_DEFAULT_CONFIG = TrainerConfig.defaults()
+"""The default trainer config dict."""
