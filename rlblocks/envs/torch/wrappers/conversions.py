@@ -28,12 +28,28 @@ def observations_to_tensor(space: Any, observations: Any, device: torch.device) 
     """
     kind = space_kind(space)
     if kind == "discrete":
-        indices = np.asarray(observations, dtype=np.int64).reshape(-1, 1)
-        return torch.tensor(indices, device=device)
+        return owned_tensor(observations, np.int64, (-1, 1), device)
     if kind in ("dict", "tuple"):
         return flatten_sample(space, observations, device)  # concatenation copies
-    array = np.asarray(observations)
-    return torch.tensor(array.reshape(array.shape[0], -1), dtype=torch.float32, device=device)
+    return owned_tensor(observations, np.float32, (len(observations), -1), device)
+
+
+def owned_tensor(data: Any, dtype: type, shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
+    """A tensor holding its own copy of array-like `data`, as `dtype`, reshaped, on `device`."""
+    tensor = torch.from_numpy(np.array(data, dtype=dtype).reshape(shape))  # np.array copies
+    return tensor if device.type == "cpu" else tensor.to(device)
+
+
+def step_tensors(
+    rewards: Any, terminated: Any, truncated: Any, num_envs: int, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(rewards float32, terminated bool, truncated bool), each (num_envs, 1), from env outputs."""
+    shape = (num_envs, 1)
+    return (
+        owned_tensor(rewards, np.float32, shape, device),
+        owned_tensor(terminated, np.bool_, shape, device),
+        owned_tensor(truncated, np.bool_, shape, device),
+    )
 
 
 def observation_to_tensor(space: Any, observation: Any, device: torch.device) -> torch.Tensor:

@@ -26,6 +26,7 @@ from rlblocks.envs.torch.wrappers.conversions import (
     first_action,
     observation_to_tensor,
     observations_to_tensor,
+    step_tensors,
     tensor_to_actions,
     with_final_observations,
 )
@@ -81,7 +82,7 @@ class GymWrapper(Wrapper):
             result = self._env.step(first_action(self.action_space, batch))
             observation, reward, terminated, truncated, info = _five_tuple(result, self.num_envs)
             next_states = observation_to_tensor(self.observation_space, observation, self.device)
-            return (next_states, *self._as_tensors(reward, terminated, truncated), info)
+            return (next_states, *step_tensors(reward, terminated, truncated, 1, self.device), info)
 
         result = self._env.step(batch)
         observations, rewards, terminated, truncated, infos = _five_tuple(result, self.num_envs)
@@ -90,21 +91,13 @@ class GymWrapper(Wrapper):
         final_observations = _final_observations(infos, done)
         next_states = with_final_observations(self.observation_space, states, final_observations, self.device)
         self._to_act_on = (states, infos)
-        return (next_states, *self._as_tensors(rewards, terminated, truncated), infos)
+        return (next_states, *step_tensors(rewards, terminated, truncated, self.num_envs, self.device), infos)
 
     def _split_reset(self, result: Any) -> tuple[Any, Any]:
         returns_info = self._reset_returns_info
         if returns_info is None:  # gym's version unknown: recognise (obs, info) by its shape
             returns_info = isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)
         return result if returns_info else (result, {})
-
-    def _as_tensors(self, rewards: Any, terminated: Any, truncated: Any) -> tuple[torch.Tensor, ...]:
-        shape = (self.num_envs, 1)
-        return (
-            torch.tensor(np.asarray(rewards, dtype=np.float32).reshape(shape), device=self.device),
-            torch.tensor(np.asarray(terminated, dtype=np.bool_).reshape(shape), device=self.device),
-            torch.tensor(np.asarray(truncated, dtype=np.bool_).reshape(shape), device=self.device),
-        )
 
 
 def _gym_version() -> tuple[int, ...] | None:

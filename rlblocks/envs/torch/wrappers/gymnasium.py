@@ -31,6 +31,7 @@ from rlblocks.envs.torch.wrappers.conversions import (
     first_action,
     observation_to_tensor,
     observations_to_tensor,
+    step_tensors,
     tensor_to_actions,
     with_final_observations,
 )
@@ -93,7 +94,7 @@ class GymnasiumWrapper(Wrapper):
                 first_action(self.action_space, batch)
             )
             next_states = observation_to_tensor(self.observation_space, observation, self.device)
-            return (next_states, *self._as_tensors(reward, terminated, truncated), info)
+            return (next_states, *step_tensors(reward, terminated, truncated, 1, self.device), info)
 
         observations, rewards, terminated, truncated, infos = self._env.step(batch)
         done = np.logical_or(terminated, truncated).reshape(-1)
@@ -106,7 +107,7 @@ class GymnasiumWrapper(Wrapper):
         else:
             next_states = states
             self._to_act_on = self._reset_ended(done, states, infos)
-        return (next_states, *self._as_tensors(rewards, terminated, truncated), infos)
+        return (next_states, *step_tensors(rewards, terminated, truncated, self.num_envs, self.device), infos)
 
     def _reset_ended(self, done: np.ndarray, states: torch.Tensor, infos: Any) -> tuple[torch.Tensor, Any]:
         """(states to act on, infos) after resetting the envs whose episode just ended."""
@@ -116,14 +117,6 @@ class GymnasiumWrapper(Wrapper):
         reset_states = observations_to_tensor(self.observation_space, observations, self.device)
         is_reset = torch.as_tensor(done, device=self.device).reshape(-1, 1)
         return torch.where(is_reset, reset_states, states), reset_infos
-
-    def _as_tensors(self, rewards: Any, terminated: Any, truncated: Any) -> tuple[torch.Tensor, ...]:
-        shape = (self.num_envs, 1)
-        return (
-            torch.tensor(np.asarray(rewards, dtype=np.float32).reshape(shape), device=self.device),
-            torch.tensor(np.asarray(terminated, dtype=np.bool_).reshape(shape), device=self.device),
-            torch.tensor(np.asarray(truncated, dtype=np.bool_).reshape(shape), device=self.device),
-        )
 
 
 def vector_autoreset_mode(env: Any) -> AutoresetMode:
