@@ -1,0 +1,1 @@
+"""Memories: the buffers agents write transitions to and sample batches from."""
