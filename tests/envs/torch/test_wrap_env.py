@@ -82,3 +82,9 @@ def test_state_space_falls_back_to_the_observation_space():
 def test_base_wrapper_reset_and_step_are_abstract():
     with pytest.raises(NotImplementedError):
         Wrapper(CounterEnv()).reset()
+
+
+def test_device_of_an_env_inside_gymnasium_wrappers():
+    inner = CounterEnv()
+    inner.device = "meta"
+    assert wrap_env(gymnasium.wrappers.TimeLimit(inner, 10), verbose=False).device == torch.device("meta")

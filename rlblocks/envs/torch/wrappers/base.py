@@ -26,6 +26,20 @@ from typing import Any
 
 import torch
 
+_MISSING = object()
+
+
+def _env_attribute(env: Any, name: str, default: Any = None) -> Any:
+    """`env.<name>`, else the attribute of the env inside its gymnasium wrappers, else `default`."""
+    if hasattr(env, name):
+        return getattr(env, name)
+    if hasattr(env, "get_wrapper_attr"):
+        try:
+            return env.get_wrapper_attr(name)
+        except AttributeError:
+            pass
+    return default
+
 
 class Wrapper:
     """Base class of the environment wrappers; `__getattr__` forwards to the wrapped env.
@@ -38,7 +52,7 @@ class Wrapper:
     def __init__(self, env: Any, device: str | torch.device | None = None) -> None:
         self._env = env
         if device is None:
-            device = getattr(env, "device", None) or "cpu"
+            device = _env_attribute(env, "device") or "cpu"
         self.device = torch.device(device)
         self.num_envs: int = int(getattr(env, "num_envs", 1))
 
@@ -47,13 +61,9 @@ class Wrapper:
         if key == "_env":  # not set yet (e.g. while unpickling): avoid infinite recursion
             raise AttributeError(key)
         env = self._env
-        if hasattr(env, key):
-            return getattr(env, key)
-        if hasattr(env, "get_wrapper_attr"):
-            try:
-                return env.get_wrapper_attr(key)
-            except AttributeError:
-                pass
+        value = _env_attribute(env, key, default=_MISSING)
+        if value is not _MISSING:
+            return value
         raise AttributeError(
             f"Wrapped environment ({type(env).__name__}) does not have attribute '{key}'; "
             f"{type(self).__name__} offers reset, step, render, close, num_envs, device, "
