@@ -288,3 +288,18 @@ def test_async_without_shared_memory_in_same_step_mode_works():
 
 def test_wrapper_is_a_wrapper_instance():
     assert isinstance(wrap_env(CounterEnv(), verbose=False), Wrapper)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_tensors_and_autoreset():
+    env = wrap_env(counter_vector_env(SyncVectorEnv, AutoresetMode.NEXT_STEP), verbose=False, device="cuda")
+    states, _ = env.reset()
+    assert states.device.type == "cuda"
+    for _ in range(5):
+        next_states, rewards, terminated, truncated, _ = env.step(
+            torch.ones(3, 1, dtype=torch.int64, device="cuda")
+        )
+        assert all(tensor.device.type == "cuda" for tensor in (next_states, rewards, terminated, truncated))
+        assert torch.equal(next_states, states + 1)
+        states = env.reset()[0] if (terminated | truncated).any() else next_states
