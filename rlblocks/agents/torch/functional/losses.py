@@ -8,6 +8,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+MAX_LOG_RATIO = 20.0
+"""Bound on log π/π_old inside the surrogate (exp(20) ≈ 5e8)."""
+
 
 def clipped_surrogate_loss(
     log_prob: Tensor, old_log_prob: Tensor, advantages: Tensor, ratio_clip: float
@@ -20,7 +23,10 @@ def clipped_surrogate_loss(
         advantages: A(s, a).
         ratio_clip: ε.
     """
-    ratio = torch.exp(log_prob - old_log_prob)
+    # A log-ratio past ±MAX_LOG_RATIO (e.g. a clipped action deep in a narrowing Gaussian's tail)
+    # would overflow exp() to inf and turn the loss into NaN; there the clipped term already
+    # dominates, so bounding it changes no gradient that matters.
+    ratio = torch.exp(torch.clamp(log_prob - old_log_prob, -MAX_LOG_RATIO, MAX_LOG_RATIO))
     surrogate = advantages * ratio
     clipped_surrogate = advantages * torch.clamp(ratio, 1.0 - ratio_clip, 1.0 + ratio_clip)
     return -torch.min(surrogate, clipped_surrogate).mean()

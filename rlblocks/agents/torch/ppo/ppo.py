@@ -256,7 +256,7 @@ class PPO(Agent):
                 self._optimise(losses.total)
                 num_batches += 1
                 for name in ("policy", "value", "entropy"):
-                    totals[name] += float(getattr(losses, name))
+                    totals[name] += getattr(losses, name).item()
                 totals["approx_kl"] += losses.approx_kl
             step_scheduler(self.scheduler, epoch_kls)
             if is_kl_exceeded:

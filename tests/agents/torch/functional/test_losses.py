@@ -33,3 +33,10 @@ def test_approximate_kl_is_zero_for_equal_policies_and_matches_k3():
     log_prob = torch.tensor([[math.log(2.0)]])
     assert approximate_kl(torch.zeros(3, 1), torch.zeros(3, 1)).item() == 0.0
     assert approximate_kl(log_prob, torch.zeros(1, 1)).item() == pytest.approx(1.0 - math.log(2.0))
+
+
+def test_clipped_surrogate_stays_finite_for_extreme_log_ratios():
+    log_prob = torch.tensor([[500.0], [-500.0]], requires_grad=True)
+    loss = clipped_surrogate_loss(log_prob, torch.zeros(2, 1), torch.tensor([[-1.0], [1.0]]), 0.2)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(log_prob.grad).all()
