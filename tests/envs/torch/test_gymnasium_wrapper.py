@@ -303,3 +303,16 @@ def test_cuda_tensors_and_autoreset():
         assert all(tensor.device.type == "cuda" for tensor in (next_states, rewards, terminated, truncated))
         assert torch.equal(next_states, states + 1)
         states = env.reset()[0] if (terminated | truncated).any() else next_states
+
+
+@pytest.mark.parametrize("mode", AUTORESET_MODES, ids=lambda mode: mode.name)
+def test_dict_observation_final_observation_in_every_mode(mode):
+    env = wrap_env(
+        SyncVectorEnv([lambda: DictObservationEnv(max_steps=2)] * 2, autoreset_mode=mode), verbose=False
+    )
+    env.reset()
+    env.step(torch.zeros(2, 2))
+    next_states, _, _, truncated, _ = env.step(torch.zeros(2, 2))
+    assert truncated.reshape(-1).tolist() == [True, True]
+    assert next_states.tolist() == [[2.0, 2.0, -2.0]] * 2  # the final observation, t = 2
+    assert env.reset()[0].tolist() == [[0.0, 0.0, 0.0]] * 2
