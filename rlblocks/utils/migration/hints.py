@@ -92,7 +92,9 @@ def role_ordinal(role: str) -> int | None:
 def model_hints(model: object, table: Mapping[str, Shape]) -> ModelHints:
     """The current model's hints, from ``migration_role``, its registered roles, mixins and shapes."""
     explicit = getattr(model, "migration_role", None)
-    tables = {name: getattr(model, name, None) for name in (*STOCHASTIC_ROLE_TABLES, DETERMINISTIC_ROLE_TABLE)}
+    tables = {
+        name: getattr(model, name, None) for name in (*STOCHASTIC_ROLE_TABLES, DETERMINISTIC_ROLE_TABLE)
+    }
     tables = {name: roles for name, roles in tables.items() if roles is not None}
     lone_parts = frozenset({STD}) if any(name in tables for name in GAUSSIAN_ROLE_TABLES) else frozenset()
     if isinstance(explicit, str) and explicit:
@@ -124,7 +126,7 @@ def model_hints(model: object, table: Mapping[str, Shape]) -> ModelHints:
 
 
 def _infer_deterministic(model: object, table: Mapping[str, Shape]) -> str:
-    """"policy" or "value" for a deterministic model whose role names say neither."""
+    """ "policy" or "value" for a deterministic model whose role names say neither."""
     weights = [shape for name, shape in table.items() if name.endswith("weight") and len(shape) == 2]
     num_observations = getattr(model, "num_observations", None)
     num_actions = getattr(model, "num_actions", None)

@@ -5,9 +5,10 @@ Shapes alone are ambiguous in real checkpoints, so the decision uses three thing
 1. **Structure.** Tensors are grouped into units (one layer) and blocks (``net.0 -> net.2 -> net.4``),
    see `structure`. Each block of the current model takes a *chain* of source units with the same
    tensors, layer by layer: consecutive layers of one source block, or the last layer of a block
-   followed by the first layer of another (``actor_mlp.2 -> mu``). Chains that break a source block
-   in the middle, and links between blocks, cost a little; a chain that continues where the
-   previous current block's chain ended (a trunk, then its head) gains a little.
+   followed by the first layer of another (``actor_mlp.2 -> mu``). A chain starts at the start of
+   a source block, or where the chain of the current block feeding this one ended (a head after
+   its trunk), which also scores a little; links between blocks, and stopping before the end of
+   a source block, cost a little.
 2. **Names.** The current model's role (policy, value, critic, target, ...; see `hints`) and each
    unit's own name are compared with the source names: the same family scores, the opposite
    family costs, a target network only suits a target model. Equal names score most.
@@ -102,7 +103,9 @@ class _Matcher:
 
     # --------------------------------------------------------------- blocks
     def _align_block(self, block: list[Unit], parent: Unit | None) -> None:
-        segments = _chains(block, self.source_units, self.successors)
+        segments = [
+            seg for seg in _chains(block, self.source_units, self.successors) if self._anchored(seg, parent)
+        ]
         if not segments:
             self._record_missing(block)
             return
@@ -123,13 +126,19 @@ class _Matcher:
         score = sum(self._unit_score(unit, source) for unit, source in zip(block, segment))
         score -= REUSED * sum(source.path in self.used for source in segment)
         score -= LINK_BETWEEN_BLOCKS * sum(a.block != b.block for a, b in zip(segment, segment[1:]))
-        first_of_block = self.successors.first_units
-        score -= PARTIAL_BLOCK * (segment[0].path not in first_of_block)
         score -= PARTIAL_BLOCK * (segment[-1].path not in self.successors.last_units)
-        if parent is not None and parent.path in self.aligned:
-            parent_source = self.aligned[parent.path]
-            score += CONTINUES_PARENT * (segment[0].path in self.successors.of(parent_source))
+        score += CONTINUES_PARENT * self._continues(segment, parent)
         return score
+
+    def _continues(self, segment: Segment, parent: Unit | None) -> bool:
+        """Whether the chain starts where the parent block's chain ended (a head after its trunk)."""
+        if parent is None or parent.path not in self.aligned:
+            return False
+        return segment[0] in self.successors.of(self.aligned[parent.path])
+
+    def _anchored(self, segment: Segment, parent: Unit | None) -> bool:
+        """A chain starts a source block, or continues the parent's chain: never a stray middle piece."""
+        return segment[0].path in self.successors.first_units or self._continues(segment, parent)
 
     def _parent_of(self, block: list[Unit], done: list[list[Unit]]) -> Unit | None:
         """The last unit of the latest earlier block whose output width feeds this block's input."""
@@ -148,7 +157,9 @@ class _Matcher:
         pin = self.pins.get(unit.path)
         if pin is not None and pin in candidates:
             candidates = [pin]
-        scores = [self._unit_score(unit, source) - REUSED * (source.path in self.used) for source in candidates]
+        scores = [
+            self._unit_score(unit, source) - REUSED * (source.path in self.used) for source in candidates
+        ]
         best = max(scores)
         tied = [(source,) for source, score in zip(candidates, scores) if score >= best - 1e-9]
         chosen = self._break_tie(tied)

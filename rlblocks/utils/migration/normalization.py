@@ -74,7 +74,9 @@ class NormalizationStatistics:
 
     def to_scaler(self, device: str | torch.device | None = None) -> Any:
         """A new `RunningStandardScaler(size, epsilon, clip_threshold, device)` holding these statistics."""
-        from rlblocks.resources.preprocessors.torch import RunningStandardScaler  # the scaler is optional here
+        from rlblocks.resources.preprocessors.torch import (
+            RunningStandardScaler,
+        )  # the scaler is optional here
 
         scaler = RunningStandardScaler(
             self.size, epsilon=self.epsilon, clip_threshold=self.clip_threshold, device=device

@@ -81,7 +81,9 @@ def read_vec_normalize(path: str | os.PathLike) -> VecNormalizeStatistics:
         with open(path, "rb") as stream:
             wrapper = inert_load(stream.read())
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as error:
-        raise CheckpointError(f"{path!r} is not a readable VecNormalize pickle ({first_line(error)})") from error
+        raise CheckpointError(
+            f"{path!r} is not a readable VecNormalize pickle ({first_line(error)})"
+        ) from error
     if not isinstance(wrapper, Inert) or not wrapper.qualified_name.endswith("VecNormalize"):
         raise CheckpointError(
             f"{path!r} holds {wrapper!r}, not a stable-baselines3 VecNormalize (saved with VecNormalize.save)"

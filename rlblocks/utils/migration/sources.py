@@ -114,7 +114,9 @@ def interpret(content: Any, origin: str) -> Source:
     tensors = flatten_tensors(content)
     if not tensors:
         found = ", ".join(f"{key!r}: {type(value).__name__}" for key, value in list(content.items())[:8])
-        raise CheckpointError(f"cannot migrate from {origin!r}: it holds no tensors ({{{found}}}); {SUPPORTED}.")
+        raise CheckpointError(
+            f"cannot migrate from {origin!r}: it holds no tensors ({{{found}}}); {SUPPORTED}."
+        )
     return Source(tensors, "torch", origin)
 
 

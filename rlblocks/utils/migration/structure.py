@@ -86,7 +86,7 @@ class Unit:
 
 
 def tensor_kind(name: str) -> str:
-    """"weight", "bias" or "other", from the name's last component (skrl's three kinds)."""
+    """ "weight", "bias" or "other", from the name's last component (skrl's three kinds)."""
     leaf = name.rsplit(".", 1)[-1]
     return leaf if leaf in ("weight", "bias") else "other"
 
