@@ -1,0 +1,1 @@
+"""Resources agents use: preprocessors (input normalisation), exploration noises, lr schedulers."""

@@ -1,0 +1,1 @@
+"""Exploration noises added to deterministic actions."""

@@ -1,0 +1,1 @@
+"""Preprocessors: transformations applied to states and values before models see them."""
