@@ -94,3 +94,26 @@ class _CounterEnvFactory:
 
     def __call__(self) -> CounterEnv:
         return CounterEnv(*self.arguments)
+
+
+class EndlessRewardEnv(gymnasium.Env):
+    """Observation always `[1.0]`, reward 1 every step, never terminated, truncated after `max_steps`.
+
+    The task never ends, so the true value of the (single) state is 1 / (1 − γ); an agent that
+    treats the time-limit truncation as termination learns a smaller value instead.
+    """
+
+    def __init__(self, max_steps: int = 5):
+        self.max_steps = max_steps
+        self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, shape=(1,), dtype=np.float32)
+        self.action_space = gymnasium.spaces.Discrete(2)
+        self.t = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.ones(1, dtype=np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.ones(1, dtype=np.float32), 1.0, False, self.t >= self.max_steps, {}
