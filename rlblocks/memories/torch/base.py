@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -246,7 +246,7 @@ class Memory:
         count = reference.shape[0] if batch_ndim == 1 else 0
 
         if batch_ndim == 1 and count == self.num_envs:
-            self._write(tensors, self.memory_index, self._row_shapes)
+            self._write_time_step(tensors)
             self.memory_index += 1
         elif batch_ndim == 1 and count < self.num_envs:
             if self.env_index + count > self.num_envs:
@@ -255,12 +255,14 @@ class Memory:
                     f"num_envs={self.num_envs}; complete the time step with {self.num_envs - self.env_index}."
                 )
             shapes = {name: (count, *shape) for name, shape in self._sample_shapes.items()}
-            self._write(tensors, (self.memory_index, slice(self.env_index, self.env_index + count)), shapes)
+            self._write(
+                tensors, tensors, (self.memory_index, slice(self.env_index, self.env_index + count)), shapes
+            )
             self.env_index += count
         elif batch_ndim == 1 and self.num_envs == 1:
             self._write_time_steps(tensors, count)
         elif batch_ndim == 0:
-            self._write(tensors, (self.memory_index, self.env_index), self._sample_shapes)
+            self._write(tensors, tensors, (self.memory_index, self.env_index), self._sample_shapes)
             self.env_index += 1
         else:
             shape = self._sample_shapes.get(reference_name, ("size",))
@@ -277,15 +279,46 @@ class Memory:
             self.memory_index = 0
             self._on_filled()
 
-    def _write(self, tensors: dict[str, torch.Tensor], index: Any, shapes: dict[str, Sequence[int]]) -> None:
-        """Copy each tensor named in `shapes` (its expected shape) into `self.tensors[name][index]`.
+    def _write_time_step(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Write one sample per environment at `memory_index`: one `cat` per group the names fill."""
+        covered, rest = self._storage.covered_groups(tuple(tensors))
+        first_row = self.memory_index * self.num_envs
+        for names, group in covered:
+            parts = [tensors[name] for name in names]
+            if self._fit_row(names, parts):
+                try:
+                    torch.cat(parts, dim=1, out=group[first_row : first_row + self.num_envs])
+                    continue
+                except (RuntimeError, TypeError):  # another device, or a dtype cat cannot cast
+                    pass
+            rest = [*rest, *names]
+        self._write(tensors, rest, self.memory_index, self._row_shapes)
 
-        Kept cheap: it runs at every environment step.
+    def _fit_row(self, names: list[str], parts: list[torch.Tensor]) -> bool:
+        """Whether every part is exactly (num_envs, size) and free of autograd, as `cat` needs."""
+        row_shapes = self._row_shapes
+        for name, part in zip(names, parts):
+            if part.shape != row_shapes[name] or part.requires_grad:
+                return False
+        return True
+
+    def _write(
+        self,
+        tensors: dict[str, torch.Tensor],
+        names: Iterable[str],
+        index: Any,
+        shapes: dict[str, Sequence[int]],
+    ) -> None:
+        """Copy `tensors[name]` into `self.tensors[name][index]` for each of `names` found in `shapes`.
+
+        `shapes` maps a name to the shape its tensor should have; others are skipped. Kept cheap:
+        it runs at every environment step.
         """
-        for name, tensor in tensors.items():
+        for name in names:
             expected = shapes.get(name)
             if expected is None:
                 continue
+            tensor = tensors[name]
             if tensor.shape != expected:
                 tensor = _conform(name, tensor, expected)
             if tensor.requires_grad:  # a graph must not reach into the buffer

@@ -52,6 +52,7 @@ class ColumnStorage:
         self._groups: dict[Hashable, torch.Tensor] = {}
         self._columns: dict[str, _Column] = {}
         self._plans: dict[tuple[str, ...], list[_Step]] = {}
+        self._write_plans: dict[tuple[str, ...], tuple[list[tuple[list[str], torch.Tensor]], list[str]]] = {}
         self._is_shared = False
 
     def __contains__(self, name: object) -> bool:
@@ -72,6 +73,7 @@ class ColumnStorage:
         self._groups[key] = group
         self._columns[name] = _Column(key, start, start + width, (-1, *shape))
         self._plans.clear()
+        self._write_plans.clear()
 
     def view(self, name: str) -> torch.Tensor:
         """The (num_rows, *per_row_shape) view of `name` (not contiguous when its group is shared)."""
@@ -95,6 +97,36 @@ class ColumnStorage:
                 piece = parts[part].contiguous()
                 outputs[position] = piece if view_shape is None else piece.view(view_shape)
         return outputs
+
+    def covered_groups(
+        self, names: tuple[str, ...]
+    ) -> tuple[list[tuple[list[str], torch.Tensor]], list[str]]:
+        """Split `names` into the multi-column groups they fill entirely, and the other known names.
+
+        A time step whose tensors fill a group is written with one `torch.cat(..., out=rows)`
+        instead of one copy per name.
+
+        Returns:
+            ([(the group's names in column order, the group tensor), ...], [other names of `names`
+            the storage holds, in `names` order]).
+        """
+        plan = self._write_plans.get(names)
+        if plan is not None:
+            return plan
+        given = set(names)
+        covered, covered_names = [], set()
+        for key, group in self._groups.items():
+            members = [
+                name
+                for name, column in sorted(self._columns.items(), key=lambda item: item[1].start)
+                if column.group == key
+            ]
+            if len(members) > 1 and given.issuperset(members):
+                covered.append((members, group))
+                covered_names.update(members)
+        rest = [name for name in names if name in self._columns and name not in covered_names]
+        plan = self._write_plans[names] = (covered, rest)
+        return plan
 
     def share_memory(self) -> None:
         """Move CPU groups (and the groups added later) to shared memory; views keep aliasing them."""

@@ -226,6 +226,34 @@ def test_samples_requiring_grad_do_not_attach_the_buffer_to_a_graph():
     assert memory.tensors["states"].grad_fn is None
 
 
+def test_a_time_step_filling_a_group_lands_in_each_tensor_whatever_the_argument_order():
+    """Tensors filling a dtype group are written with one cat; the result is the per-name one."""
+    memory = make_memory(num_envs=2, states=2, actions=3, rewards=1)
+    memory.create_tensor("terminated", 1, torch.bool)
+    rewards, actions = torch.tensor([[1.0], [2.0]]), torch.arange(6, dtype=torch.int64).view(2, 3)
+    states = torch.tensor([[3.0, 4.0], [5.0, 6.0]], dtype=torch.float64)
+    memory.add_samples(
+        terminated=torch.tensor([[True], [False]]), rewards=rewards, actions=actions, states=states
+    )
+    assert memory.tensors["states"][0].tolist() == [[3.0, 4.0], [5.0, 6.0]]
+    assert memory.tensors["actions"][0].tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert memory.tensors["rewards"][0].tolist() == [[1.0], [2.0]]
+    assert memory.tensors["terminated"][0].tolist() == [[True], [False]]
+    assert torch.isnan(memory.tensors["states"][1:]).all()
+
+
+def test_a_group_write_falls_back_per_name_for_grad_and_uncastable_inputs():
+    memory = make_memory(num_envs=2, states=2, rewards=1)
+    memory.create_tensor("terminated", 1, torch.bool)
+    memory.create_tensor("truncated", 1, torch.bool)
+    flags = {"terminated": torch.tensor([[1.0], [0.0]]), "truncated": torch.tensor([[0.0], [2.0]])}
+    memory.add_samples(states=torch.ones(2, 2, requires_grad=True) * 2, rewards=torch.ones(2, 1), **flags)
+    assert memory.tensors["states"].grad_fn is None
+    assert memory.tensors["states"][0].tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    assert memory.tensors["terminated"][0].tolist() == [[True], [False]]
+    assert memory.tensors["truncated"][0].tolist() == [[False], [True]]
+
+
 def test_add_samples_without_arguments_explains():
     with pytest.raises(ValueError, match="No samples to be recorded in memory. Pass samples as key-value"):
         make_memory().add_samples()
