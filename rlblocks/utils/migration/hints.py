@@ -126,7 +126,7 @@ def model_hints(model: object, table: Mapping[str, Shape]) -> ModelHints:
 
 
 def _infer_deterministic(model: object, table: Mapping[str, Shape]) -> str:
-    """ "policy" or "value" for a deterministic model whose role names say neither."""
+    """Whether a deterministic model whose role names say neither is a "policy" or a "value"."""
     weights = [shape for name, shape in table.items() if name.endswith("weight") and len(shape) == 2]
     num_observations = getattr(model, "num_observations", None)
     num_actions = getattr(model, "num_actions", None)

@@ -43,6 +43,7 @@ class Inert:
     qualified_name = "?"
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Inert:
+        """Record the arguments of the "call"; nothing of the named class runs."""
         instance = object.__new__(cls)
         instance.args = args
         instance.state = None

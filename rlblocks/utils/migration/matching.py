@@ -23,6 +23,7 @@ state, normalisation statistics, heads and target networks the current model doe
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -125,7 +126,7 @@ class _Matcher:
     def _segment_score(self, block: list[Unit], segment: Segment, parent: Unit | None) -> float:
         score = sum(self._unit_score(unit, source) for unit, source in zip(block, segment))
         score -= REUSED * sum(source.path in self.used for source in segment)
-        score -= LINK_BETWEEN_BLOCKS * sum(a.block != b.block for a, b in zip(segment, segment[1:]))
+        score -= LINK_BETWEEN_BLOCKS * sum(a.block != b.block for a, b in itertools.pairwise(segment))
         score -= PARTIAL_BLOCK * (segment[-1].path not in self.successors.last_units)
         score += CONTINUES_PARENT * self._continues(segment, parent)
         return score
@@ -267,7 +268,7 @@ class _Successors:
 
 
 def _successors(blocks: list[list[Unit]]) -> _Successors:
-    next_in_block = {a.path: b for block in blocks for a, b in zip(block, block[1:])}
+    next_in_block = {a.path: b for block in blocks for a, b in itertools.pairwise(block)}
     return _Successors(
         next_in_block=next_in_block,
         first_units=frozenset(block[0].path for block in blocks),

@@ -6,11 +6,12 @@ libraries write their formulas differently; each is converted exactly into the s
     normalise(x)   = clamp((x - mean) / (sqrt(variance) + epsilon), -clip_threshold, clip_threshold)
     denormalise(y) = sqrt(variance) * clamp(y, -clip_threshold, clip_threshold) + mean
 
-| source | its formula | scaler form |
-|---|---|---|
-| rl_games ``running_mean_std`` / ``value_mean_std`` | ``clamp((x - m) / sqrt(v + 1e-5), ±5)`` | variance = v + 1e-5, epsilon = 0, clip 5 |
-| SB3 ``VecNormalize`` pickle (``obs_rms``) | ``clip((x - m) / sqrt(v + eps), ±clip_obs)`` | variance = v + eps, epsilon = 0, clip = clip_obs |
-| rlblocks/skrl agent checkpoint ``state_preprocessor`` / ``value_preprocessor`` | the scaler's own | as saved; epsilon 1e-8 and clip 5 (the defaults, which are not saved) |
+- rl_games ``running_mean_std`` / ``value_mean_std``: ``clamp((x - m) / sqrt(v + 1e-5), ±5)``
+  becomes variance = v + 1e-5, epsilon = 0, clip_threshold = 5.
+- SB3 ``VecNormalize`` pickle (``obs_rms``): ``clip((x - m) / sqrt(v + eps), ±clip_obs)`` becomes
+  variance = v + eps, epsilon = 0, clip_threshold = clip_obs.
+- rlblocks/skrl agent checkpoints (``state_preprocessor`` / ``value_preprocessor``): the scaler's
+  own buffers, with epsilon 1e-8 and clip_threshold 5 (the defaults; they are not saved).
 
 SB3 ``.zip`` files hold no statistics (an ``MlpPolicy`` normalises nothing); they are in the
 ``vec_normalize.pkl`` that ``VecNormalize.save`` writes, when one was used.
@@ -63,7 +64,7 @@ class NormalizationStatistics:
         return int(self.mean.numel())
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        """``clamp((x - mean) / (sqrt(variance) + epsilon), ±clip_threshold)``, in ``x``'s dtype; x is (..., size)."""
+        """``clamp((x - mean) / (sqrt(variance) + epsilon), ±clip_threshold)``; x: (..., size)."""
         mean, std = self._moments(x)
         return torch.clamp((x - mean) / (std + self.epsilon), -self.clip_threshold, self.clip_threshold)
 
@@ -93,7 +94,7 @@ class NormalizationStatistics:
         if tuple(scaler.running_mean.shape) != tuple(self.mean.shape):
             raise ValueError(
                 f"the scaler normalises {tuple(scaler.running_mean.shape)} features but the {self.origin} "
-                f"statistics are {tuple(self.mean.shape)}; build it with size={self.size} (or use to_scaler())."
+                f"statistics are {tuple(self.mean.shape)}; build it with size={self.size} (or use to_scaler)."
             )
         with torch.no_grad():
             scaler.running_mean.copy_(self.mean)

@@ -106,7 +106,8 @@ def interpret(content: Any, origin: str) -> Source:
     """
     if not isinstance(content, Mapping):
         raise CheckpointError(
-            f"cannot migrate from {origin!r}: it holds a {type(content).__name__}, not a state dict; {SUPPORTED}."
+            f"cannot migrate from {origin!r}: it holds a {type(content).__name__}, not a state dict; "
+            f"{SUPPORTED}."
         )
     if rl_games.is_checkpoint(content):
         model, extras = rl_games.split_checkpoint(content)
@@ -137,4 +138,4 @@ def flatten_tensors(content: Mapping[str, Any], prefix: str = "") -> dict[str, t
 
 def is_optimizer_state(content: Mapping[str, Any]) -> bool:
     """Whether a mapping is an optimizer's ``state_dict()`` (its moments match parameter shapes)."""
-    return OPTIMIZER_KEYS <= set(content)
+    return set(content) >= OPTIMIZER_KEYS

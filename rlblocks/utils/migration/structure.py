@@ -86,13 +86,13 @@ class Unit:
 
 
 def tensor_kind(name: str) -> str:
-    """ "weight", "bias" or "other", from the name's last component (skrl's three kinds)."""
+    """The tensor's kind, from its name's last component: "weight", "bias" or "other" (skrl's three)."""
     leaf = name.rsplit(".", 1)[-1]
     return leaf if leaf in ("weight", "bias") else "other"
 
 
 def strip_wrappers(name: str) -> str:
-    """``name`` without wrapper components: ``_orig_mod.a2c_network.mu.weight`` -> ``a2c_network.mu.weight``."""
+    """``name`` without wrapper components: ``_orig_mod.a2c_network.mu.w`` -> ``a2c_network.mu.w``."""
     return ".".join(part for part in name.split(".") if part not in WRAPPER_COMPONENTS)
 
 

@@ -129,7 +129,8 @@ def test_name_map_with_a_wrong_shape_warns_and_loads_nothing(rl_games_cartpole, 
         "Shape mismatch for net.4.weight <- a2c_network.actor_mlp.0.weight : "
         "torch.Size([1, 32]) != torch.Size([32, 4])",
         "Missing match for net.4.weight: its name_map entry 'a2c_network.actor_mlp.0.weight' cannot be used",
-        f"Migration incomplete: 1 of 7 tensors of the model got no tensor from {path}; the model is unchanged",
+        f"Migration incomplete: 1 of 7 tensors of the model got no tensor from {path}; "
+        "the model is unchanged",
     ]
     assert_unchanged(model, before)
 
