@@ -12,7 +12,8 @@ Differs from skrl 0.10 (see docs/differences.md): `random_act` honours every Box
 bounds; `init_parameters` with a matrix-only initialiser (orthogonal_, xavier_*, ...) touches
 only tensors it can; `init_weights`/`init_biases` reach every Linear however nested; `save` is
 atomic and `load` never executes pickled code; `update_parameters` checks that both models have
-the same parameters and also copies buffers.
+the same parameters and also copies buffers; `migrate` reads files safely, maps by structure and
+names, and leaves the model unchanged when it fails.
 """
 
 from __future__ import annotations
@@ -294,21 +295,42 @@ class Model(nn.Module):
     ) -> bool:
         """Load the parameters of a stable-baselines3, rl_games or plain checkpoint into this model.
 
-        See `rlblocks.utils.migration.migrate_model` for the matching rules.
+        The source's format is recognised from its content: an SB3 ``.zip`` (its ``policy.pth``),
+        an rl_games ``.pth`` (its ``"model"``; ``_orig_mod.`` prefixes of torch.compile are
+        stripped), or a torch file/mapping holding a state dict or a dict of them (rlblocks and
+        skrl checkpoints). Files are never unpickled beyond tensors, containers and numpy scalars.
+
+        ``name_map`` entries are applied first, with a shape check. The other tensors are matched
+        by layer structure, shapes and names together (see `rlblocks.utils.migration.matching`):
+        this model takes the chain of source layers that lines up with its own and suits its role
+        (policy, value, critic, target...; read from its mixins' roles, or from an optional
+        ``migration_role`` attribute such as ``"critic_2"``). Source tensors it has no place for
+        (optimizer state, normalisation statistics, other heads, target networks) are skipped.
+        Only a genuinely ambiguous case warns, and then nothing is loaded for it.
+
+        Normalisation statistics (rl_games ``running_mean_std``/``value_mean_std``, SB3
+        ``VecNormalize``) are not model parameters: load them with
+        `rlblocks.utils.migration.load_normalization`.
+
+        Example:
+            >>> policy.migrate(path="runs/Ant/nn/Ant.pth")  # rl_games, no name_map needed
+            True
 
         Args:
-            state_dict: the source parameters (exclusive with ``path``).
+            state_dict: the source tensors (exclusive with ``path``).
             path: an SB3 ``.zip``, an rl_games ``.pth``, or a torch file with a state dict.
             name_map: current parameter name -> source name, applied before auto-mapping.
-            auto_mapping: match the remaining parameters by names' structure and shapes.
-            verbose: log the current and source tensors and every match.
+            auto_mapping: match the remaining parameters by structure, shapes and names.
+            verbose: log the current and source tensors and every match (``map:``/``auto:``).
 
         Returns:
-            True when every parameter received a tensor of its shape; otherwise False, and the
-            model is left unchanged.
+            True when every tensor of the state dict received a source tensor of its shape (the
+            model is then loaded and set to eval mode); otherwise False, after warnings saying
+            why, and the model is left unchanged.
 
         Raises:
-            ValueError: not exactly one of ``state_dict``/``path``, or an unreadable file.
+            ValueError: not exactly one of ``state_dict``/``path``; a ``name_map`` key that is not
+                a tensor of this model; an unreadable, unsafe or unrecognised file.
         """
         from rlblocks.utils.migration import migrate_model  # the migration code is large; load on use
 
