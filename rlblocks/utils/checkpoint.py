@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import tempfile
-import zipfile
 from typing import Any
 
 import torch
@@ -40,25 +40,59 @@ def safe_load(path: str | os.PathLike, map_location: str | torch.device | None =
     """Load a torch file with ``weights_only=True``: tensors and plain containers only.
 
     Raises:
-        CheckpointError: the file is missing, not a torch file, truncated, or needs arbitrary
-            unpickling (which would let the file run code).
+        CheckpointError: the file is missing; it needs arbitrary unpickling, which would let it
+            run code (the message names what it asked for and starts "refused to load"); or it is
+            not a readable torch file (corrupted, truncated or another format).
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint {path!r} does not exist (or is not a file); check the path.")
+    with open(path, "rb") as stream:
+        is_pickle = stream.read(1) == _PICKLE_PROTOCOL_MARKER
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
+        needs = _unsafe_content(str(error))
+        if needs is None and not is_pickle:
+            raise _unreadable(path, error) from error
         raise CheckpointError(
-            f"refused to load {path!r}: it holds objects other than tensors and plain containers, and "
-            f"loading them would execute code from the file ({first_line(error)}). If you trust the file, "
-            "convert it once in a separate Python session: "
+            f"refused to load {path!r}: {needs or 'it is a pickle the weights-only loader cannot read'}; "
+            "unpickling it could run code from the file, so only tensors and plain containers are "
+            "loaded. If you trust the file, convert it once in a separate Python session: "
             "torch.save(torch.load(path, weights_only=False)['model'], 'weights.pt')."
         ) from error
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
-        raise CheckpointError(
-            f"{path!r} is not a readable torch checkpoint (corrupted or truncated?): {first_line(error)}"
-        ) from error
+    except Exception as error:  # torch raises many kinds (RuntimeError, EOFError, KeyError...) on bad bytes
+        raise _unreadable(path, error) from error
+
+
+_PICKLE_PROTOCOL_MARKER = b"\x80"
+"""First byte of a pickle of protocol 2 or later (a legacy torch file or a plain pickle)."""
+
+
+def _unsafe_content(message: str) -> str | None:
+    """What torch's weights-only loader refused to build, from its message; None if it does not say."""
+    match = re.search(r"Unsupported global: GLOBAL (\S+)", message)
+    if match:
+        return f"it holds {match.group(1)}, which is not a tensor or plain container"
+    if "Can only build" in message or "Unsupported class" in message:
+        return "it holds objects other than tensors and plain containers"
+    return None
+
+
+def _unreadable(path: str, error: BaseException) -> CheckpointError:
+    return CheckpointError(
+        f"{path!r} is not a readable torch checkpoint (corrupted, truncated or another format?): "
+        f"{_cause(error)}"
+    )
+
+
+def _cause(error: BaseException) -> str:
+    """The informative line of a torch loading error (torch's first lines are generic advice)."""
+    for line in str(error).splitlines():
+        if line.strip().startswith(("Unsupported", "invalid load key", "PytorchStreamReader")):
+            return line.strip()
+    text = first_line(error)
+    return text if text == type(error).__name__ else f"{type(error).__name__}: {text}"
 
 
 def first_line(error: BaseException) -> str:

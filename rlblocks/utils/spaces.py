@@ -125,9 +125,16 @@ def tensor_to_space(tensor: torch.Tensor, space: SpaceLike, start: int = 0) -> t
     gives (N, *nvec.shape); Dict gives a dict (sorted keys) and Tuple a tuple, recursively.
 
     Raises:
-        ValueError: unsupported space, or the tensor has fewer columns than the space needs.
+        ValueError: unsupported space, a tensor with no batch dimension, or fewer columns than the
+            space needs.
     """
     kind = space_kind(space)
+    if not torch.is_tensor(tensor) or tensor.dim() < 2:
+        shape = tuple(tensor.shape) if torch.is_tensor(tensor) else type(tensor).__name__
+        raise ValueError(
+            f"tensor_to_space needs a (N, k) tensor of flat rows, got {shape}; "
+            "add the batch dimension with tensor.unsqueeze(0)."
+        )
     if kind in ("dict", "tuple"):
         mapped = {}
         offset = start
@@ -177,7 +184,7 @@ def sample_space(space: SpaceLike, batch_size: int, device: str | torch.device |
     if kind == "box":
         return _sample_box(space, batch_size, device)
     if kind == "discrete":
-        low = int(space.start)
+        low = int(getattr(space, "start", 0))  # gym < 0.26 Discrete has no start
         return torch.randint(low, low + int(space.n), (batch_size, 1), device=device)
     if kind == "multi_discrete":
         nvec = torch.as_tensor(space.nvec.reshape(-1), device=device)

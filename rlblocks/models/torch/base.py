@@ -35,17 +35,17 @@ Inputs = Mapping[str, Any]
 ActOutput = tuple[torch.Tensor, "torch.Tensor | None", dict[str, Any]]
 """What `act` returns: (actions or values, log-prob or None, extra outputs)."""
 
-_MATRIX_ONLY_INITIALISERS = {
-    "orthogonal_": 2,
-    "xavier_uniform_": 2,
-    "xavier_normal_": 2,
-    "kaiming_uniform_": 2,
-    "kaiming_normal_": 2,
-    "sparse_": 2,
-    "eye_": 2,
-    "dirac_": 3,
+_INITIALISER_DIMS = {
+    "orthogonal_": (2, None),
+    "xavier_uniform_": (2, None),
+    "xavier_normal_": (2, None),
+    "kaiming_uniform_": (2, None),
+    "kaiming_normal_": (2, None),
+    "sparse_": (2, 2),
+    "eye_": (2, 2),
+    "dirac_": (3, 5),
 }
-"""Initialisers that need at least this many dimensions; other tensors are left untouched."""
+"""(fewest, most) dimensions of the tensors some initialisers accept; others are left untouched."""
 
 
 class UnsupportedSpaceError(ValueError, NotImplementedError):
@@ -125,17 +125,18 @@ class Model(nn.Module):
     def init_parameters(self, method_name: str = "normal_", *args: Any, **kwargs: Any) -> None:
         """Initialise every parameter with ``torch.nn.init.<method_name>(tensor, *args, **kwargs)``.
 
-        Initialisers defined only for matrices (orthogonal_, xavier_*, kaiming_*, sparse_, eye_)
-        skip tensors with fewer dimensions (biases, log-std vectors), which keep their values.
+        Initialisers defined only for matrices (orthogonal_, xavier_*, kaiming_*, sparse_, eye_;
+        dirac_ for 3- to 5-D) skip the tensors they cannot take (biases, log-std vectors), which
+        keep their values.
 
         Raises:
             ValueError: ``method_name`` is not an in-place initialiser of ``torch.nn.init``.
         """
         initialise = _initialiser(method_name)
-        min_dims = _MATRIX_ONLY_INITIALISERS.get(method_name, 0)
+        fewest, most = _INITIALISER_DIMS.get(method_name, (0, None))
         with torch.no_grad():
             for parameter in self.parameters():
-                if parameter.dim() >= min_dims:
+                if parameter.dim() >= fewest and (most is None or parameter.dim() <= most):
                     initialise(parameter, *args, **kwargs)
 
     def init_weights(self, method_name: str = "orthogonal_", *args: Any, **kwargs: Any) -> None:
@@ -205,8 +206,8 @@ class Model(nn.Module):
                 'call model.act({"states": states}, role=...).'
             ) from None
 
-    def _input_error(self, inputs: Inputs, error: Exception) -> Exception:
-        """A clearer error for a failed `compute`, when the states have the wrong width."""
+    def _input_error(self, inputs: Inputs, error: Exception) -> ValueError | None:
+        """A clearer error for a failed `compute` when the states have the wrong width, else None."""
         states = self._states(inputs)
         expected = self.num_observations
         is_wrong_width = torch.is_tensor(states) and expected is not None and states.shape[-1:] != (expected,)
@@ -216,7 +217,7 @@ class Model(nn.Module):
                 f"got {tuple(states.shape)}; flatten observations to (num_envs, {expected}) "
                 f"(compute failed with: {error})"
             )
-        return error
+        return None
 
     # ----------------------------------------------------------------- modes
     def set_mode(self, mode: str) -> None:
@@ -243,7 +244,8 @@ class Model(nn.Module):
     def update_parameters(self, model: nn.Module, polyak: float = 1) -> None:
         """Move this model's parameters towards ``model``'s: θ ← (1 − polyak)·θ + polyak·θ_model.
 
-        ``polyak=1`` is a hard copy. Buffers (e.g. BatchNorm statistics) are copied outright.
+        ``polyak=1`` is a hard copy. Buffers saved in the state dict (e.g. BatchNorm statistics)
+        are copied outright; non-persistent ones (the clip bounds) are left alone.
 
         Raises:
             ValueError: the two models' parameters differ in number or shape, or polyak ∉ [0, 1].
@@ -252,7 +254,7 @@ class Model(nn.Module):
             raise ValueError(f"polyak must be in [0, 1] (1 = hard copy), got {polyak}")
         targets, sources = list(self.parameters()), list(model.parameters())
         _check_same_tensors("parameters", targets, sources)
-        target_buffers, source_buffers = list(self.buffers()), list(model.buffers())
+        target_buffers, source_buffers = _persistent_buffers(self), _persistent_buffers(model)
         _check_same_tensors("buffers", target_buffers, source_buffers)
         with torch.no_grad():
             if targets:
@@ -275,14 +277,7 @@ class Model(nn.Module):
             CheckpointError: missing, corrupted or untrusted file, or one that holds no state dict.
             RuntimeError: the state dict does not fit this model (missing or unexpected keys).
         """
-        state_dict = safe_load(path, map_location=self.device)
-        if not isinstance(state_dict, Mapping):
-            raise CheckpointError(
-                f"{path!r} holds a {type(state_dict).__name__}, not a model state dict; "
-                "for agent checkpoints use agent.load(path), "
-                "for other libraries' files model.migrate(path=...)."
-            )
-        self.load_state_dict(state_dict)
+        self.load_state_dict(read_state_dict(path, self.device))
         self.eval()
 
     def migrate(
@@ -337,6 +332,22 @@ class Model(nn.Module):
         return migrate_model(self, state_dict, path, name_map, auto_mapping, verbose)
 
 
+def read_state_dict(path: str, device: torch.device) -> Mapping[str, Any]:
+    """The state dict in a file written by `Model.save`, loaded safely onto ``device``.
+
+    Raises:
+        CheckpointError: missing, corrupted or untrusted file, or one that holds no state dict.
+    """
+    state_dict = safe_load(path, map_location=device)
+    if not isinstance(state_dict, Mapping):
+        raise CheckpointError(
+            f"{path!r} holds a {type(state_dict).__name__}, not a model state dict; "
+            "for agent checkpoints use agent.load(path), "
+            "for other libraries' files model.migrate(path=...)."
+        )
+    return state_dict
+
+
 def _initialiser(method_name: str) -> Any:
     initialise = getattr(torch.nn.init, method_name, None)
     if not method_name.endswith("_") or not callable(initialise):
@@ -346,6 +357,16 @@ def _initialiser(method_name: str) -> Any:
             f"use one of torch.nn.init's in-place methods: {', '.join(sorted(names))}"
         )
     return initialise
+
+
+def _persistent_buffers(module: nn.Module) -> list[torch.Tensor]:
+    """The buffers that ``module.state_dict()`` holds, in ``module.buffers()`` order."""
+    return [
+        buffer
+        for submodule in module.modules()
+        for name, buffer in submodule._buffers.items()
+        if buffer is not None and name not in submodule._non_persistent_buffers_set
+    ]
 
 
 def _check_same_tensors(kind: str, targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:

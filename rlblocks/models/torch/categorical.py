@@ -46,7 +46,10 @@ class CategoricalMixin:
         try:
             net_output, outputs = self.compute(inputs, role)
         except RuntimeError as error:
-            raise self._input_error(inputs, error) from error
+            clearer = self._input_error(inputs, error)
+            if clearer is None:
+                raise
+            raise clearer from error
         log_probs = F.categorical_log_probs(net_output, unnormalized_log_prob)
         actions = F.sample_categorical(log_probs)
         taken_actions = inputs.get("taken_actions")

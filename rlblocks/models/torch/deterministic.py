@@ -37,7 +37,10 @@ class DeterministicMixin:
         try:
             actions, outputs = self.compute(inputs, role)
         except RuntimeError as error:
-            raise self._input_error(inputs, error) from error
+            clearer = self._input_error(inputs, error)
+            if clearer is None:
+                raise
+            raise clearer from error
         if self._d_roles.settings(role):
             actions = torch.clamp(actions, self.clip_actions_min, self.clip_actions_max)
         return actions, None, outputs

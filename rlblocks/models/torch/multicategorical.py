@@ -69,7 +69,10 @@ class MultiCategoricalMixin:
         try:
             net_output, outputs = self.compute(inputs, role)
         except RuntimeError as error:
-            raise self._input_error(inputs, error) from error
+            clearer = self._input_error(inputs, error)
+            if clearer is None:
+                raise
+            raise clearer from error
         log_probs = tuple(
             F.categorical_log_probs(chunk, settings.unnormalized_log_prob)
             for chunk in torch.split(net_output, self._mc_sizes, dim=-1)

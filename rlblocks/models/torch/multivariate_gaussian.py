@@ -66,7 +66,10 @@ class MultivariateGaussianMixin:
         try:
             mean, log_std, outputs = self.compute(inputs, role)
         except RuntimeError as error:
-            raise self._input_error(inputs, error) from error
+            clearer = self._input_error(inputs, error)
+            if clearer is None:
+                raise
+            raise clearer from error
         if settings.clip_log_std:
             log_std = torch.clamp(log_std, settings.min_log_std, settings.max_log_std)
         actions = mean + torch.exp(log_std) * torch.randn_like(mean)

@@ -4,6 +4,8 @@ One module can be registered under several roles (a shared policy/value network)
 passes its role. Settings of an unknown role fall back to the default role's: the "" role if it
 was registered, otherwise the first role registered. Run-time state (the last distribution) is
 stored under the call's role; asking for a role that never acted returns the latest state.
+Copies (``copy.deepcopy``, pickling) keep the settings and start without run-time state: a stored
+distribution holds tensors of the last call's autograd graph, which cannot be deep-copied.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ class RoleTable(Generic[Settings, State]):
         self._default: Settings | None = None
         self._states: dict[str, State] = {}
         self._latest: State | None = None
+
+    def __getstate__(self) -> dict:
+        return {"_settings": self._settings, "_default": self._default, "_states": {}, "_latest": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     def register(self, role: str, settings: Settings) -> None:
         """Register ``settings`` for ``role``; "" (or the first role) becomes the default."""

@@ -16,8 +16,8 @@ from typing import Any
 
 import torch
 
-from rlblocks.models.torch.base import ActOutput, Inputs
-from rlblocks.utils.checkpoint import atomic_save, safe_load
+from rlblocks.models.torch.base import ActOutput, Inputs, read_state_dict
+from rlblocks.utils.checkpoint import atomic_save
 
 
 class TabularMixin:
@@ -82,10 +82,18 @@ class TabularMixin:
         """Load table tensors (same shape and dtype) and module parameters.
 
         Raises:
-            ValueError: a table tensor differs in shape or dtype, or (strict) a key matches nothing.
+            ValueError: a table tensor differs in shape or dtype, or (``strict``) a key is neither a
+                table tensor nor a module parameter or buffer.
         """
         tables = self._tensor_attributes()
-        module_entries = {key: value for key, value in state_dict.items() if key not in tables}
+        module_keys = torch.nn.Module.state_dict(self).keys()
+        if strict:
+            for name in state_dict:
+                if name not in tables and name not in module_keys:
+                    raise ValueError(
+                        f"{name} is not a tensor of {type(self).__name__} (tensors: {sorted(tables)}, "
+                        f"parameters and buffers: {sorted(module_keys)})"
+                    )
         for name, tensor in state_dict.items():
             if name not in tables:
                 continue
@@ -96,6 +104,7 @@ class TabularMixin:
                     f"{tensor.dtype}) mismatch for {name!r}"
                 )
             object.__setattr__(self, name, tensor.to(current.device))
+        module_entries = {key: value for key, value in state_dict.items() if key not in tables}
         return torch.nn.Module.load_state_dict(self, module_entries, strict=strict, assign=assign)
 
     def save(self, path: str, state_dict: Mapping[str, Any] | None = None) -> None:
@@ -103,6 +112,11 @@ class TabularMixin:
         atomic_save(dict(self.state_dict() if state_dict is None else state_dict), path)
 
     def load(self, path: str) -> None:
-        """Load a file written by `save` onto ``self.device`` (safe loading), then switch to eval mode."""
-        self.load_state_dict(safe_load(path, map_location=self.device))
+        """Load a file written by `save` onto ``self.device`` (safe loading), then switch to eval mode.
+
+        Raises:
+            CheckpointError: missing, corrupted or untrusted file, or one that holds no state dict.
+            ValueError: see `load_state_dict`.
+        """
+        self.load_state_dict(read_state_dict(path, self.device))
         self.eval()
