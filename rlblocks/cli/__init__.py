@@ -1,0 +1,185 @@
+"""The ``rlblocks`` command: train, eval, plot, export and migrate (a typer app).
+
+Every command turns the errors a person can act on (`CLIError`, and checkpoint errors) into one
+``error: ...`` line on stderr and exit status 2, without a traceback. Heavy imports (torch, the
+agents, tensorboard) happen inside the commands, so ``--help`` is quick.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+app = typer.Typer(
+    name="rlblocks",
+    help="Train, evaluate, plot, export and migrate reinforcement-learning agents.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+USAGE_ERROR = 2
+
+
+def main() -> None:
+    """Entry point of the ``rlblocks`` script and of ``python -m rlblocks``."""
+    app()
+
+
+def _friendly_errors(command: Command) -> Command:
+    """Print a `CLIError` (or a checkpoint error) as one line and exit with status 2."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from rlblocks.cli.registry import CLIError
+        from rlblocks.utils.checkpoint import CheckpointError
+
+        try:
+            return command(*args, **kwargs)
+        except (CLIError, CheckpointError) as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(USAGE_ERROR) from None
+
+    return run  # type: ignore[return-value]  # functools.wraps keeps the signature typer reads
+
+
+@app.command("train")
+@_friendly_errors
+def train_command(
+    algo: Annotated[str | None, typer.Option(help="Algorithm (see `rlblocks algos`). Default: ppo.")] = None,
+    env: Annotated[str | None, typer.Option(help="Gymnasium environment id. Default: CartPole-v1.")] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", help="YAML file overriding the ready config of the pair.")
+    ] = None,
+    timesteps: Annotated[
+        int | None, typer.Option(help="Trainer timesteps (each steps every environment once).")
+    ] = None,
+    num_envs: Annotated[int | None, typer.Option(help="Environments stepped together.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of torch, numpy, Python and the envs.")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda:0, ...")] = None,
+    run_dir: Annotated[
+        str | None, typer.Option(help="Directory of the run. Default: runs/<timestamp>_<algo>_<env>.")
+    ] = None,
+    resume: Annotated[
+        str | None, typer.Option(metavar="RUN_DIR", help="Continue this run from its latest checkpoint.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+) -> None:
+    """Train an agent; with no options, PPO on CartPole-v1 to a solved policy."""
+    import rlblocks.cli.train as training
+
+    result = training.train(
+        algo=algo,
+        env=env,
+        config_file=config,
+        timesteps=timesteps,
+        num_envs=num_envs,
+        seed=seed,
+        device=device,
+        run_dir=run_dir,
+        resume=resume,
+        progress_bar=progress,
+    )
+    typer.echo(training.summary(result))
+
+
+@app.command("eval")
+@_friendly_errors
+def eval_command(
+    path: Annotated[
+        str, typer.Argument(metavar="RUN_DIR_OR_CHECKPOINT", help="A run directory or a checkpoint.")
+    ],
+    episodes: Annotated[int, typer.Option(help="Episodes to run.")] = 10,
+    render: Annotated[str | None, typer.Option(help="Render mode: rgb_array or human.")] = None,
+    video: Annotated[
+        str | None, typer.Option(metavar="DIR", help="Save each episode as a GIF here (rgb_array).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the episodes. Default: the run's seed + 1000.")
+    ] = None,
+    device: Annotated[str, typer.Option(help="cpu, cuda:0, ...")] = "cpu",
+) -> None:
+    """Mean ± std return of the deterministic policy (a run's best checkpoint, or the one given)."""
+    import rlblocks.cli.evaluate as evaluation
+
+    result = evaluation.evaluate(
+        path, episodes=episodes, render=render, video=video, seed=seed, device=device
+    )
+    typer.echo(evaluation.summary(result))
+
+
+@app.command("plot")
+@_friendly_errors
+def plot_command(
+    run_dirs: Annotated[list[str], typer.Argument(metavar="RUN_DIR...", help="Run directories.")],
+    output: Annotated[str, typer.Option(help="PNG file to write.")] = "curves.png",
+    tag: Annotated[str | None, typer.Option(help="TensorBoard scalar tag to draw.")] = None,
+) -> None:
+    """Learning curves from TensorBoard events (mean ± std band over the runs of one config)."""
+    import rlblocks.cli.plot as plotting
+
+    path = plotting.plot_runs(run_dirs, output, tag=tag or plotting.RETURN_TAG)
+    typer.echo(f"wrote {path}")
+
+
+@app.command("export")
+@_friendly_errors
+def export_command(
+    checkpoint: Annotated[
+        str,
+        typer.Argument(metavar="CHECKPOINT", help="A checkpoint in a run directory, or the run directory."),
+    ],
+    format: Annotated[str, typer.Option("--format", help="onnx or torchscript.")] = "onnx",
+    output: Annotated[
+        str | None, typer.Option(help="File to write. Default: <run_dir>/policy.<format>.")
+    ] = None,
+) -> None:
+    """Export the deterministic policy (preprocessing included) and check it against the eager one."""
+    import rlblocks.cli.export as exporting
+
+    result = exporting.export(checkpoint, format=format, output=output)
+    typer.echo(exporting.summary(result))
+    if not result.matches:
+        raise typer.Exit(1)
+
+
+@app.command("migrate")
+@_friendly_errors
+def migrate_command(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="A stable-baselines3 .zip or an rl_games .pth.")
+    ],
+    env: Annotated[
+        str | None, typer.Option(help="Gymnasium id of the env it was trained on (SB3 files name none).")
+    ] = None,
+    run_dir: Annotated[
+        str | None, typer.Option(help="Directory to write. Default: runs/<timestamp>_...")
+    ] = None,
+) -> None:
+    """Convert an SB3 or rl_games checkpoint into a run directory that eval and export accept."""
+    import rlblocks.cli.migrate as migration
+
+    result = migration.migrate(file, env=env, run_dir=run_dir)
+    typer.echo(migration.summary(result))
+
+
+@app.command("algos")
+@_friendly_errors
+def algos_command() -> None:
+    """List the algorithms, the action spaces they take, and the ready configs."""
+    from rlblocks.cli import config as run_config
+    from rlblocks.cli import registry
+
+    for algorithm in registry.available_algorithms().values():
+        pairs = [
+            name.split("_", 1)[1]
+            for name in run_config.packaged_config_names()
+            if name.startswith(f"{algorithm.name}_")
+        ]
+        kinds = " or ".join(algorithm.action_kinds)
+        ready = f"; ready configs: {', '.join(pairs)}" if pairs else ""
+        typer.echo(f"{algorithm.name:<6} {algorithm.display_name:<6} {kinds} actions{ready}")

@@ -1,0 +1,147 @@
+"""Environment, agent and memory from a `RunConfig`: shared by train, eval, export and migrate."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import random
+from typing import Any
+
+import gymnasium
+import numpy as np
+import torch
+
+from rlblocks.cli import config as run_config
+from rlblocks.cli import registry
+from rlblocks.cli.models import build_models
+from rlblocks.cli.registry import CLIError
+from rlblocks.utils import spaces
+
+
+def check_env_id(env_id: str) -> None:
+    """Raise unless gymnasium knows ``env_id``.
+
+    Raises:
+        CLIError: unknown id; the message lists the close registered ids.
+    """
+    registered = list(gymnasium.envs.registry)
+    if env_id in registered:
+        return
+    close = difflib.get_close_matches(env_id, registered, n=5, cutoff=0.5)
+    hint = f"; close ones: {', '.join(close)}" if close else "; `python -m gymnasium` lists none close"
+    raise CLIError(f"unknown gymnasium environment id {env_id!r}{hint}")
+
+
+def make_env(
+    config: run_config.RunConfig, num_envs: int | None = None, render_mode: str | None = None
+) -> Any:
+    """The config's environment as a seeded gymnasium sync vector env, wrapped for rlblocks.
+
+    Raises:
+        CLIError: unknown id, an env gymnasium cannot make, or spaces the CLI cannot handle.
+    """
+    from rlblocks.envs.torch import wrap_env
+
+    check_env_id(config.env)
+    num_envs = config.num_envs if num_envs is None else num_envs
+    kwargs = dict(config.env_kwargs)
+    if render_mode is not None:
+        kwargs["render_mode"] = render_mode
+    try:
+        env = gymnasium.make_vec(config.env, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+    except Exception as error:  # gymnasium raises many kinds (missing extras, bad kwargs)
+        raise CLIError(f"gymnasium cannot make {config.env!r}: {type(error).__name__}: {error}") from error
+    env.reset(seed=config.seed)
+    env.action_space.seed(config.seed)
+    observation_kind = _kind(env.single_observation_space)
+    if observation_kind not in ("box", "discrete"):
+        env.close()
+        raise CLIError(
+            f"{config.env} has a {env.single_observation_space} observation space; the CLI supports Box and "
+            "Discrete observations (flatten the others with a gymnasium wrapper in your own script)"
+        )
+    return wrap_env(env, verbose=False)
+
+
+def _kind(space: Any) -> str:
+    try:
+        return spaces.space_kind(space)
+    except ValueError:
+        return "unsupported"
+
+
+def resolve_device(name: str) -> torch.device:
+    """The torch device for "auto", "cpu", "cuda:0", ...
+
+    Raises:
+        CLIError: an unknown device, or CUDA asked for without a GPU.
+    """
+    if name == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise CLIError(f"unknown device {name!r} ({error}); use auto, cpu or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise CLIError(f"device {name!r} asked for, but torch sees no CUDA GPU; use --device cpu")
+    return device
+
+
+def limit_cpu_threads(device: torch.device) -> None:
+    """Use one torch thread on CPU unless OMP_NUM_THREADS says otherwise.
+
+    The CLI's networks are small MLPs: a second intra-op thread buys little and, on a busy
+    machine, oversubscribed cores slow training several times over.
+    """
+    if device.type == "cpu" and "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(1)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def build_agent(
+    config: run_config.RunConfig,
+    observation_space: Any,
+    action_space: Any,
+    device: torch.device,
+    run_dir: str | None,
+    num_envs: int | None = None,
+) -> Any:
+    """The agent the config describes, with a memory when ``num_envs`` is given (training).
+
+    With ``run_dir=None`` the agent logs and saves nothing (evaluation, export).
+
+    Raises:
+        CLIError: the algorithm does not fit the action space, or a model or agent key is invalid.
+    """
+    algorithm = registry.get_algorithm(config.algo)
+    registry.check_action_space(algorithm, config.env, action_space)
+    models = build_models(algorithm, config.models, observation_space, action_space, device)
+    cfg = run_config.agent_config(config, device, run_dir)
+    memory = None
+    if num_envs is not None:
+        from rlblocks.memories.torch import RandomMemory
+
+        if algorithm.on_policy:
+            memory_size = int(cfg.get("rollouts", algorithm.default_config["rollouts"]))
+        else:
+            memory_size = int(config.memory["memory_size"])
+        memory = RandomMemory(memory_size=memory_size, num_envs=num_envs, device=device)
+    try:
+        return algorithm.agent_class(
+            models=models,
+            memory=memory,
+            observation_space=observation_space,
+            action_space=action_space,
+            device=device,
+            cfg=cfg,
+        )
+    except KeyError as error:  # ConfigKeyError: an unknown agent key, with the nearest valid one
+        raise CLIError(f"agent: {error.args[0] if error.args else error}") from None
+    except (ValueError, TypeError) as error:
+        raise CLIError(f"agent: {error}") from None

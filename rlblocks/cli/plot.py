@@ -1,0 +1,124 @@
+"""Learning curves from a run's TensorBoard events, drawn to PNG with matplotlib (Agg, no window).
+
+Several runs of one config (the same config.yaml but for the seed) are drawn as their mean with a
+± one standard deviation band, on the steps every run reached.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rlblocks.agents.torch import tags
+from rlblocks.cli import run_dir as runs
+from rlblocks.cli.registry import CLIError
+
+RETURN_TAG = f"{tags.TOTAL_REWARD} (mean)"
+"""The tag a learning curve shows: the mean return of the episodes finished between two writes."""
+FIGURE_SIZE = (8.0, 5.0)
+DPI = 100
+"""Figures are FIGURE_SIZE * DPI = 800 x 500 pixels."""
+
+
+@dataclass
+class Curve:
+    """One run's scalar series."""
+
+    run_dir: str
+    steps: np.ndarray
+    values: np.ndarray
+
+
+def read_curve(run_dir: str, tag: str = RETURN_TAG) -> Curve:
+    """The ``tag`` series of a run, by timestep (a resumed run's rewritten steps keep the newest value).
+
+    Raises:
+        CLIError: the directory is missing or holds no events with that tag.
+    """
+    if not os.path.isdir(run_dir):
+        raise CLIError(f"run directory {run_dir!r} does not exist; pass directories made by `rlblocks train`")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    latest: dict[int, tuple[float, float]] = {}
+    event_files = sorted(name for name in os.listdir(run_dir) if name.startswith("events.out.tfevents"))
+    for name in event_files:
+        accumulator = EventAccumulator(os.path.join(run_dir, name), size_guidance={"scalars": 0})
+        accumulator.Reload()
+        if tag not in accumulator.Tags().get("scalars", []):
+            continue
+        for event in accumulator.Scalars(tag):
+            if event.step not in latest or event.wall_time >= latest[event.step][0]:
+                latest[event.step] = (event.wall_time, event.value)
+    if not latest:
+        found = "no TensorBoard events" if not event_files else f"no {tag!r} scalars"
+        raise CLIError(
+            f"{run_dir!r} has {found}; was it trained long enough to finish an episode, with a "
+            "write_interval > 0?"
+        )
+    steps = np.array(sorted(latest), dtype=np.int64)
+    return Curve(run_dir, steps, np.array([latest[int(step)][1] for step in steps], dtype=np.float64))
+
+
+def _group_key(run_dir: str) -> tuple[str, str]:
+    """(label, key): runs of one config but for the seed share the key."""
+    try:
+        config = runs.load_config(run_dir)
+    except CLIError:
+        return os.path.basename(os.path.normpath(run_dir)), os.path.abspath(run_dir)
+    content = config.to_dict()
+    content.pop("seed", None)
+    content.pop("device", None)
+    return f"{config.algo} {config.env}", repr(sorted(content.items()))
+
+
+def plot_runs(run_dirs: Sequence[str], output: str, tag: str = RETURN_TAG, title: str | None = None) -> str:
+    """Draw the runs' curves (mean ± std per config) to ``output`` (PNG); returns its path.
+
+    Raises:
+        CLIError: a run without events, or no run at all.
+    """
+    if not run_dirs:
+        raise CLIError("no run directory given; pass at least one")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    groups: dict[str, tuple[str, list[Curve]]] = {}
+    for run_dir in run_dirs:
+        label, key = _group_key(run_dir)
+        groups.setdefault(key, (label, []))[1].append(read_curve(run_dir, tag))
+
+    figure = Figure(figsize=FIGURE_SIZE, dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    for label, curves in groups.values():
+        steps, mean, std = _mean_and_std(curves)
+        suffix = f" ({len(curves)} runs)" if len(curves) > 1 else ""
+        (line,) = axes.plot(steps, mean, label=f"{label}{suffix}")
+        if len(curves) > 1:
+            axes.fill_between(steps, mean - std, mean + std, color=line.get_color(), alpha=0.25)
+    axes.set_xlabel("timestep")
+    axes.set_ylabel(tag.split(" / ")[-1])
+    axes.set_title(title or tag)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="best")
+    figure.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    figure.savefig(output, dpi=DPI)
+    return output
+
+
+def _mean_and_std(curves: Sequence[Curve]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and std of the curves on the union of their steps, up to the last step all reached."""
+    if len(curves) == 1:
+        return curves[0].steps, curves[0].values, np.zeros_like(curves[0].values)
+    end = min(int(curve.steps[-1]) for curve in curves)
+    start = max(int(curve.steps[0]) for curve in curves)
+    steps = np.unique(np.concatenate([curve.steps for curve in curves]))
+    steps = steps[(steps >= start) & (steps <= end)]
+    if steps.size == 0:
+        steps = np.array([end])
+    values = np.stack([np.interp(steps, curve.steps, curve.values) for curve in curves])
+    return steps, values.mean(axis=0), values.std(axis=0)

@@ -1,0 +1,110 @@
+"""The run directory: one training run's files, enough to resume, evaluate, export and plot it.
+
+Layout of ``runs/<timestamp>_<algo>_<env>/``::
+
+    config.yaml                 the resolved run config (algo, env, models, agent cfg, ...)
+    events.out.tfevents.*       TensorBoard events (tags from rlblocks.agents.torch.tags)
+    checkpoints/agent_<t>.pt    the agent after t timesteps (the largest t is the latest)
+    checkpoints/best_agent.pt   the agent at its best recent mean return
+    curve.png                   the learning curve, drawn at the end of training
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+
+from rlblocks.agents.torch.base import latest_checkpoint
+from rlblocks.cli import config as run_config
+from rlblocks.cli.registry import CLIError
+from rlblocks.utils.checkpoint import CheckpointError
+
+CONFIG_FILE = "config.yaml"
+CURVE_FILE = "curve.png"
+CHECKPOINTS = "checkpoints"
+BEST_CHECKPOINT = "best_agent.pt"
+
+
+def new_run_dir(root: str, algo: str, env_id: str) -> str:
+    """A fresh ``<root>/<timestamp>_<algo>_<env>`` path (not created; a suffix avoids collisions)."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{stamp}_{algo}_{env_id}")
+    path, index = os.path.join(root, name), 1
+    while os.path.exists(path):
+        index += 1
+        path = os.path.join(root, f"{name}-{index}")
+    return path
+
+
+def save_config(run_dir: str, config: run_config.RunConfig) -> str:
+    """Write ``config.yaml`` into ``run_dir`` (created if needed); returns its path."""
+    os.makedirs(run_dir, exist_ok=True)
+    path = os.path.join(run_dir, CONFIG_FILE)
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(run_config.to_yaml(config))
+    return path
+
+
+def load_config(run_dir: str) -> run_config.RunConfig:
+    """The run config saved in ``run_dir``.
+
+    Raises:
+        CLIError: not a directory, or no readable config.yaml in it.
+    """
+    if not os.path.isdir(run_dir):
+        raise CLIError(f"run directory {run_dir!r} does not exist; pass a directory made by `rlblocks train`")
+    path = os.path.join(run_dir, CONFIG_FILE)
+    if not os.path.isfile(path):
+        raise CLIError(
+            f"{run_dir!r} holds no {CONFIG_FILE}, so it is not an rlblocks run directory; pass one made by "
+            "`rlblocks train` or `rlblocks migrate`"
+        )
+    return run_config.from_dict(run_config.read_yaml(path))
+
+
+def checkpoints_dir(run_dir: str) -> str:
+    """``<run_dir>/checkpoints``."""
+    return os.path.join(run_dir, CHECKPOINTS)
+
+
+def latest(run_dir: str) -> str:
+    """The latest ``agent_<t>.pt`` of a run.
+
+    Raises:
+        CLIError: the run has no checkpoint yet.
+    """
+    try:
+        return latest_checkpoint(checkpoints_dir(run_dir))
+    except CheckpointError as error:
+        raise CLIError(f"cannot resume {run_dir!r}: {error}") from None
+
+
+def locate(path: str) -> tuple[str, str]:
+    """``(run_dir, checkpoint)`` for a run directory or a checkpoint file inside one.
+
+    A run directory gives its ``best_agent.pt`` if there is one, else its latest checkpoint.
+
+    Raises:
+        CLIError: the path does not exist, or is neither a run directory nor a checkpoint in one.
+    """
+    if not os.path.exists(path):
+        raise CLIError(f"{path!r} does not exist; pass a run directory or a checkpoint file inside one")
+    if os.path.isdir(path):
+        run_dir = path
+        load_config(run_dir)  # fails clearly if it is not a run directory
+        best = os.path.join(checkpoints_dir(run_dir), BEST_CHECKPOINT)
+        if os.path.isfile(best):
+            return run_dir, best
+        try:
+            return run_dir, latest_checkpoint(checkpoints_dir(run_dir))
+        except CheckpointError as error:
+            raise CLIError(f"{run_dir!r} has no checkpoint: {error}") from None
+    folder = os.path.dirname(os.path.abspath(path))
+    run_dir = os.path.dirname(folder) if os.path.basename(folder) == CHECKPOINTS else folder
+    if not os.path.isfile(os.path.join(run_dir, CONFIG_FILE)):
+        raise CLIError(
+            f"{path!r} is not inside an rlblocks run directory (no {CONFIG_FILE} in {run_dir!r}), so the "
+            "models cannot be rebuilt; for SB3/rl_games files run `rlblocks migrate FILE` first"
+        )
+    return run_dir, path

@@ -1,0 +1,161 @@
+"""`rlblocks train`: resolve the config, build env, models, memory and agent, train, summarise.
+
+``--resume RUN_DIR`` rebuilds everything from the run's saved config, loads its latest checkpoint
+(models, optimizer, preprocessor statistics, timestep, RNG states) and trains on from that
+timestep, writing TensorBoard events and checkpoints into the same directory.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from rlblocks.cli import build, plot
+from rlblocks.cli import config as run_config
+from rlblocks.cli import run_dir as runs
+from rlblocks.cli.registry import CLIError
+from rlblocks.utils.checkpoint import CheckpointError
+
+
+@dataclass
+class TrainResult:
+    """What the end-of-run summary reports."""
+
+    run_dir: str
+    config: run_config.RunConfig
+    start_timestep: int
+    timestep: int
+    mean_return: float | None
+    wall_seconds: float
+    curve: str | None
+
+
+def train(
+    algo: str | None = None,
+    env: str | None = None,
+    config_file: str | None = None,
+    timesteps: int | None = None,
+    num_envs: int | None = None,
+    seed: int | None = None,
+    device: str | None = None,
+    run_dir: str | None = None,
+    resume: str | None = None,
+    progress_bar: bool = True,
+) -> TrainResult:
+    """Train a new run (or resume one) and draw its curve.
+
+    Raises:
+        CLIError: anything a person can fix: bad names, files, values or directories.
+    """
+    if resume is not None:
+        given = {
+            "--algo": algo,
+            "--env": env,
+            "--config": config_file,
+            "--num-envs": num_envs,
+            "--seed": seed,
+        }
+        given.update({"--run-dir": run_dir})
+        extra = [flag for flag, value in given.items() if value is not None]
+        if extra:
+            raise CLIError(
+                f"--resume continues a run with its saved config; drop {', '.join(extra)} "
+                "(only --timesteps and --device may change)"
+            )
+        path = resume
+        config = runs.load_config(path)
+        checkpoint = runs.latest(path)
+        if timesteps is not None:
+            config.timesteps = timesteps
+        if device is not None:
+            config.device = device
+    else:
+        overrides = {"timesteps": timesteps, "num_envs": num_envs, "seed": seed, "device": device}
+        config = run_config.resolve(algo, env, config_file, overrides)
+        path = run_dir or runs.new_run_dir("runs", config.algo, config.env)
+        if os.path.isdir(path) and os.listdir(path):
+            raise CLIError(
+                f"run directory {path!r} already holds files; pick a new --run-dir, or continue that run "
+                f"with --resume {path}"
+            )
+        checkpoint = None
+
+    build.seed_everything(config.seed)
+    device_ = build.resolve_device(config.device)
+    build.limit_cpu_threads(device_)
+    environment = build.make_env(config)
+    try:
+        config = run_config.complete(config, environment.action_space)
+        agent = build.build_agent(
+            config,
+            environment.observation_space,
+            environment.action_space,
+            device_,
+            path,
+            num_envs=environment.num_envs,
+        )
+        runs.save_config(path, config)
+        if checkpoint is not None:
+            try:
+                agent.load(checkpoint)
+            except CheckpointError as error:
+                raise CLIError(f"cannot resume from {checkpoint}: {error}") from None
+        return _run(agent, environment, config, path, progress_bar)
+    finally:
+        environment.close()
+
+
+def _run(
+    agent: Any, environment: Any, config: run_config.RunConfig, path: str, progress_bar: bool
+) -> TrainResult:
+    from rlblocks.trainers.torch import SequentialTrainer
+
+    trainer_cfg = {
+        "timesteps": config.timesteps,
+        "headless": True,
+        "disable_progressbar": not progress_bar,
+        "resume": agent.timestep > 0,
+        "close_environment_at_exit": False,
+    }
+    trainer = SequentialTrainer(env=environment, agents=agent, cfg=trainer_cfg)
+    start = agent.timestep
+    started = time.perf_counter()
+    trainer.train()
+    wall_seconds = time.perf_counter() - started
+    interval = agent.cfg.experiment.checkpoint_interval
+    if agent.timestep > start and interval > 0 and agent.timestep % interval:
+        agent.write_checkpoint(agent.timestep, config.timesteps)  # the last steps are never lost
+    if agent.writer is not None:
+        agent.writer.flush()
+        agent.writer.close()
+    try:
+        curve = plot.plot_runs(
+            [path], os.path.join(path, runs.CURVE_FILE), title=f"{config.algo} {config.env}"
+        )
+    except CLIError:
+        curve = None  # too short a run to finish an episode between two writes
+    return TrainResult(path, config, start, agent.timestep, agent.recent_mean_return, wall_seconds, curve)
+
+
+def summary(result: TrainResult) -> str:
+    """The one-screen summary printed at the end of a run."""
+    config = result.config
+    steps = result.timestep - result.start_timestep
+    env_steps = steps * config.num_envs
+    rate = env_steps / result.wall_seconds if result.wall_seconds > 0 else float("nan")
+    mean_return = "n/a (no episode finished)" if result.mean_return is None else f"{result.mean_return:.2f}"
+    resumed = f" (resumed at {result.start_timestep:,})" if result.start_timestep else ""
+    rows = [
+        ("algorithm", f"{config.algo} on {config.env}, {config.num_envs} envs, seed {config.seed}"),
+        ("timesteps", f"{result.timestep:,}{resumed}: {env_steps:,} env steps this run"),
+        ("mean return", f"{mean_return} (last <=100 training episodes)"),
+        ("wall time", f"{result.wall_seconds:.1f} s, {rate:,.0f} env steps/s"),
+        ("run directory", result.run_dir),
+        ("curve", result.curve or "not drawn (no finished episode was logged)"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = ["", "rlblocks train: done", *[f"  {name:<{width}}  {value}" for name, value in rows]]
+    lines.append(f"  {'next':<{width}}  rlblocks eval {result.run_dir}")
+    return "\n".join(lines)
