@@ -6,6 +6,7 @@ import os
 import pickle
 import re
 import tempfile
+import warnings
 from typing import Any
 
 import torch
@@ -50,7 +51,10 @@ def safe_load(path: str | os.PathLike, map_location: str | torch.device | None =
     with open(path, "rb") as stream:
         is_pickle = stream.read(1) == _PICKLE_PROTOCOL_MARKER
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            # a plain pickle of protocol > 2 makes torch ask for an issue report before refusing it
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         needs = _unsafe_content(str(error))
         if needs is None and not is_pickle:
