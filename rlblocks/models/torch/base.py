@@ -209,15 +209,20 @@ class Model(nn.Module):
     def _input_error(self, inputs: Inputs, error: Exception) -> ValueError | None:
         """A clearer error for a failed `compute` when the states have the wrong width, else None."""
         states = self._states(inputs)
-        expected = self.num_observations
-        is_wrong_width = torch.is_tensor(states) and expected is not None and states.shape[-1:] != (expected,)
-        if is_wrong_width and not spaces.is_discrete(self.observation_space):
-            return ValueError(
-                f'"states" should be (N, {expected}) for observation space {self.observation_space}, '
-                f"got {tuple(states.shape)}; flatten observations to (num_envs, {expected}) "
-                f"(compute failed with: {error})"
-            )
-        return None
+        if not torch.is_tensor(states) or self.observation_space is None:
+            return None
+        if spaces.is_discrete(self.observation_space) or states.dim() == 0:
+            return None
+        # a one-hot (num_observations) or an index (flat_size) encoding of Discrete parts are both fine
+        widths = sorted({self.num_observations, spaces.flat_size(self.observation_space)})
+        if states.shape[-1] in widths:
+            return None
+        expected = " or ".join(f"(N, {width})" for width in widths)
+        return ValueError(
+            f'"states" should be {expected} for observation space {self.observation_space}, '
+            f"got {tuple(states.shape)}; flatten observations to (num_envs, {widths[-1]}) "
+            f"(compute failed with: {error})"
+        )
 
     # ----------------------------------------------------------------- modes
     def set_mode(self, mode: str) -> None:

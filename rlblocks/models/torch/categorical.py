@@ -53,7 +53,7 @@ class CategoricalMixin:
         log_probs = F.categorical_log_probs(net_output, unnormalized_log_prob)
         actions = F.sample_categorical(log_probs)
         taken_actions = inputs.get("taken_actions")
-        index = actions if taken_actions is None else taken_actions.reshape(-1, 1).long()
+        index = actions if taken_actions is None else taken_actions.reshape(actions.shape).long()
         log_prob = log_probs.gather(-1, index)
         self._c_roles.store(role, CategoricalState(log_probs))
         outputs["net_output"] = net_output

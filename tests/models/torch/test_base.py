@@ -1,6 +1,7 @@
 """`Model`: the examples of the model API text with their exact values, and the base-class behaviour."""
 
 import copy
+import inspect
 import logging
 
 import gymnasium
@@ -9,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from rlblocks.models.torch import DeterministicMixin, GaussianMixin, Model
+from rlblocks.models.torch import CategoricalMixin, DeterministicMixin, GaussianMixin, Model, TabularMixin
 from rlblocks.utils.checkpoint import CheckpointError
 from tests.models.torch.models import MLPGaussian, box
 
@@ -432,3 +433,60 @@ def test_deepcopy_after_act_keeps_settings_and_starts_without_a_distribution():
 
 def test_model_spaces_may_be_boxes_with_per_dimension_bounds():
     assert Model(box(3), box(2, -1.0, 1.0), "cpu").num_actions == 2
+
+
+def test_states_as_indexes_or_one_hot_of_a_discrete_part_are_both_accepted_widths():
+    class Critic(DeterministicMixin, Model):
+        def __init__(self):
+            space = gymnasium.spaces.Dict({"pos": box(2), "goal": gymnasium.spaces.Discrete(3)})
+            Model.__init__(self, space, 1, "cpu")  # 5 elements one-hot, 3 columns as an index
+            DeterministicMixin.__init__(self)
+
+        def compute(self, inputs, role=""):
+            raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+
+    critic = Critic()
+    with pytest.raises(RuntimeError, match="^mat1 and mat2"):
+        critic.act({"states": torch.zeros(2, 3)})
+    with pytest.raises(RuntimeError, match="^mat1 and mat2"):
+        critic.act({"states": torch.zeros(2, 5)})
+    with pytest.raises(ValueError, match=r'"states" should be \(N, 3\) or \(N, 5\) .* got \(2, 4\)'):
+        critic.act({"states": torch.zeros(2, 4)})
+
+
+SPEC_SIGNATURES = {
+    Model.__init__: "(self, observation_space, action_space, device=None)",
+    Model._get_space_size: "(self, space, number_of_elements=True)",
+    Model.tensor_to_space: "(self, tensor, space, start=0)",
+    Model.random_act: "(self, inputs, role='')",
+    Model.init_parameters: "(self, method_name='normal_', *args, **kwargs)",
+    Model.init_weights: "(self, method_name='orthogonal_', *args, **kwargs)",
+    Model.init_biases: "(self, method_name='constant_', *args, **kwargs)",
+    Model.get_specification: "(self)",
+    Model.forward: "(self, inputs, role='')",
+    Model.act: "(self, inputs, role='')",
+    Model.compute: "(self, inputs, role='')",
+    Model.set_mode: "(self, mode)",
+    Model.save: "(self, path, state_dict=None)",
+    Model.load: "(self, path)",
+    Model.migrate: "(self, state_dict=None, path=None, name_map={}, auto_mapping=True, verbose=False)",
+    Model.freeze_parameters: "(self, freeze=True)",
+    Model.update_parameters: "(self, model, polyak=1)",
+    GaussianMixin.__init__: (
+        "(self, clip_actions=False, clip_log_std=True, min_log_std=-20, max_log_std=2, "
+        "reduction='sum', role='')"
+    ),
+    DeterministicMixin.__init__: "(self, clip_actions=False, role='')",
+    CategoricalMixin.__init__: "(self, unnormalized_log_prob=True, role='')",
+    TabularMixin.__init__: "(self, num_envs=1, role='')",
+}
+
+
+@pytest.mark.parametrize("method", list(SPEC_SIGNATURES), ids=lambda method: method.__qualname__)
+def test_signatures_match_the_api_text(method):
+    signature = inspect.signature(method)
+    unannotated = signature.replace(
+        parameters=[p.replace(annotation=inspect.Parameter.empty) for p in signature.parameters.values()],
+        return_annotation=inspect.Signature.empty,
+    )
+    assert str(unannotated) == SPEC_SIGNATURES[method]

@@ -90,3 +90,10 @@ def test_gradients_reach_the_logits_through_the_log_prob():
     _, log_prob, _ = policy.act({"states": LOGITS, "taken_actions": TAKEN})
     log_prob.sum().backward()
     assert (policy.scale.grad != 0).any()
+
+
+def test_one_dimensional_logits_give_one_action_and_one_log_prob():
+    logits = torch.tensor([0.0, 1.0, -1.0, 2.0])
+    actions, log_prob, _ = FixedCategorical(4).act({"states": logits, "taken_actions": torch.tensor(3)})
+    assert actions.shape == (1,) and log_prob.shape == (1,)
+    torch.testing.assert_close(log_prob, Categorical(logits=logits).log_prob(torch.tensor(3)).view(1))

@@ -1,5 +1,6 @@
 """`MultivariateGaussianMixin` against `MultivariateNormal(mean, scale_tril=diag(σ))` on fixed numbers."""
 
+import inspect
 import math
 
 import gymnasium
@@ -7,6 +8,7 @@ import numpy as np
 import torch
 from torch.distributions import MultivariateNormal
 
+from rlblocks.models.torch import MultivariateGaussianMixin
 from tests.models.torch.models import FixedMultivariateGaussian
 
 MEAN = torch.tensor([[0.0, 1.0, -2.0], [0.5, -0.5, 3.0]])
@@ -90,3 +92,14 @@ def test_gradients_flow_through_the_sampled_actions():
     actions, _, _ = policy.act({"states": MEAN})
     actions.sum().backward()
     assert (policy.log_std.grad != 0).all() and policy.scale.grad is not None
+
+
+def test_signature_matches_the_specification():
+    signature = inspect.signature(MultivariateGaussianMixin.__init__)
+    assert [(p.name, p.default) for p in list(signature.parameters.values())[1:]] == [
+        ("clip_actions", False),
+        ("clip_log_std", True),
+        ("min_log_std", -20),
+        ("max_log_std", 2),
+        ("role", ""),
+    ]
