@@ -27,7 +27,7 @@ def check_env_id(env_id: str) -> None:
     registered = list(gymnasium.envs.registry)
     if env_id in registered:
         return
-    close = difflib.get_close_matches(env_id, registered, n=5, cutoff=0.5)
+    close = difflib.get_close_matches(env_id, registered, n=5, cutoff=0.6)
     hint = f"; close ones: {', '.join(close)}" if close else "; `python -m gymnasium` lists none close"
     raise CLIError(f"unknown gymnasium environment id {env_id!r}{hint}")
 

@@ -243,7 +243,7 @@ def default_models(algorithm: Algorithm, action_space: Any) -> dict[str, dict[st
                 "hiddens": [64, 64],
                 "hidden_activation": "tanh",
                 "output_activation": None,
-                "clip_actions": True,
+                "clip_actions": False,  # clipped samples skew PPO's log-probs; eval clamps the mean
             }
         )
         value = {
