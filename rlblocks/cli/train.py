@@ -152,10 +152,9 @@ def summary(result: TrainResult) -> str:
         ("timesteps", f"{result.timestep:,}{resumed}: {env_steps:,} env steps this run"),
         ("mean return", f"{mean_return} (last <=100 training episodes)"),
         ("wall time", f"{result.wall_seconds:.1f} s, {rate:,.0f} env steps/s"),
+        ("next", f"rlblocks eval {result.run_dir}"),
         ("run directory", result.run_dir),
         ("curve", result.curve or "not drawn (no finished episode was logged)"),
     ]
     width = max(len(name) for name, _ in rows)
-    lines = ["", "rlblocks train: done", *[f"  {name:<{width}}  {value}" for name, value in rows]]
-    lines.append(f"  {'next':<{width}}  rlblocks eval {result.run_dir}")
-    return "\n".join(lines)
+    return "\n".join(["", "rlblocks train: done", *[f"  {name:<{width}}  {value}" for name, value in rows]])
