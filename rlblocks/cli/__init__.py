@@ -23,6 +23,8 @@ app = typer.Typer(
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 USAGE_ERROR = 2
+INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT), once the run's checkpoint is written."""
 
 
 def main() -> None:
@@ -85,6 +87,8 @@ def train_command(
         progress_bar=progress,
     )
     typer.echo(training.summary(result))
+    if result.interrupted:
+        raise typer.Exit(INTERRUPTED)
 
 
 @app.command("eval")

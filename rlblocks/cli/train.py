@@ -30,6 +30,7 @@ class TrainResult:
     mean_return: float | None
     wall_seconds: float
     curve: str | None
+    interrupted: bool = False
 
 
 def train(
@@ -122,7 +123,11 @@ def _run(
     trainer = SequentialTrainer(env=environment, agents=agent, cfg=trainer_cfg)
     start = agent.timestep
     started = time.perf_counter()
-    trainer.train()
+    interrupted = False
+    try:
+        trainer.train()
+    except KeyboardInterrupt:  # Ctrl-C: keep what was learnt, say how to continue
+        interrupted = True
     wall_seconds = time.perf_counter() - started
     interval = agent.cfg.experiment.checkpoint_interval
     if agent.timestep > start and interval > 0 and agent.timestep % interval:
@@ -136,7 +141,9 @@ def _run(
         )
     except CLIError:
         curve = None  # too short a run to finish an episode between two writes
-    return TrainResult(path, config, start, agent.timestep, agent.recent_mean_return, wall_seconds, curve)
+    return TrainResult(
+        path, config, start, agent.timestep, agent.recent_mean_return, wall_seconds, curve, interrupted
+    )
 
 
 def summary(result: TrainResult) -> str:
@@ -156,5 +163,10 @@ def summary(result: TrainResult) -> str:
         ("run directory", result.run_dir),
         ("curve", result.curve or "not drawn (no finished episode was logged)"),
     ]
+    if result.interrupted:
+        rows.insert(
+            0, ("interrupted", f"at timestep {result.timestep:,}; continue with --resume {result.run_dir}")
+        )
     width = max(len(name) for name, _ in rows)
-    return "\n".join(["", "rlblocks train: done", *[f"  {name:<{width}}  {value}" for name, value in rows]])
+    title = "rlblocks train: interrupted" if result.interrupted else "rlblocks train: done"
+    return "\n".join(["", title, *[f"  {name:<{width}}  {value}" for name, value in rows]])

@@ -10,8 +10,10 @@ import os
 import pathlib
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -127,6 +129,43 @@ def test_resume_continues_from_the_latest_checkpoint(trained, workdir):
     checkpoint = torch.load(resumed / "checkpoints" / "agent_700.pt", weights_only=True)
     assert checkpoint["_rlblocks"]["timestep"] == 700
     assert "timesteps: 700" in (resumed / "config.yaml").read_text()
+    assert len([name for name in os.listdir(resumed) if name.startswith("events.out")]) == 2  # same dir
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_continues_from_it(workdir):
+    run = workdir / "interrupted"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rlblocks",
+            "train",
+            "--timesteps",
+            "100000",
+            "--run-dir",
+            str(run),
+            "--no-progress",
+        ],
+        cwd=workdir,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (run / "config.yaml").exists() and time.monotonic() < deadline:  # saved once built
+        time.sleep(0.2)
+    time.sleep(2.0)  # a few hundred timesteps
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stdout + stderr
+    assert f"continue with --resume {run}" in stdout
+    stopped_at = int(re.search(r"at timestep ([\d,]+)", stdout).group(1).replace(",", ""))
+    assert (run / "checkpoints" / f"agent_{stopped_at}.pt").is_file()
+    result = rlblocks(
+        "train", "--resume", str(run), "--timesteps", str(stopped_at + 10), "--no-progress", cwd=workdir
+    )
+    assert f"resumed at {stopped_at:,}" in result.stdout
 
 
 def test_migrate_sb3_fixture_then_eval_and_export(workdir):
