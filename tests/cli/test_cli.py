@@ -134,28 +134,20 @@ def test_resume_continues_from_the_latest_checkpoint(trained, workdir):
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_continues_from_it(workdir):
     run = workdir / "interrupted"
+    config = workdir / "often.yaml"
+    config.write_text("agent:\n  experiment: {checkpoint_interval: 50}\n")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rlblocks",
-            "train",
-            "--timesteps",
-            "100000",
-            "--run-dir",
-            str(run),
-            "--no-progress",
-        ],
+        [sys.executable, "-m", "rlblocks", "train", "--timesteps", "100000", "--config", str(config),
+         "--run-dir", str(run), "--no-progress"],
         cwd=workdir,
         env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
+    )  # fmt: skip
     deadline = time.monotonic() + 120
-    while not (run / "config.yaml").exists() and time.monotonic() < deadline:  # saved once built
-        time.sleep(0.2)
-    time.sleep(2.0)  # a few hundred timesteps
+    while not (run / "checkpoints" / "agent_50.pt").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)  # training is under way once the first checkpoint is written
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stdout + stderr
