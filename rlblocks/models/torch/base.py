@@ -12,8 +12,8 @@ Differs from skrl 0.10 (see docs/differences.md): `random_act` honours every Box
 bounds; `init_parameters` with a matrix-only initialiser (orthogonal_, xavier_*, ...) touches
 only tensors it can; `init_weights`/`init_biases` reach every Linear however nested; `save` is
 atomic and `load` never executes pickled code; `update_parameters` checks that both models have
-the same parameters and also copies buffers; `migrate` reads files safely, maps by structure and
-names, and leaves the model unchanged when it fails.
+the same parameters and also copies the state dict's buffers; `migrate` reads files safely, maps by
+structure and names, and leaves the model unchanged when it fails.
 """
 
 from __future__ import annotations
