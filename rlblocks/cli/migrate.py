@@ -185,7 +185,7 @@ def _plan(library: str, tensors: dict[str, torch.Tensor], path: str) -> Plan:
     )
     if any(name.startswith("actor.latent_pi.") for name in names):
         trunk = _layer_sizes(tensors, "actor.latent_pi")
-        policy = _mlp("gaussian", trunk, "relu", output_activation="tanh", clip_actions=True)
+        policy = _mlp("gaussian", trunk, "relu", output_activation="tanh")
         return Plan(
             library,
             "sac",

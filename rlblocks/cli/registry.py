@@ -269,7 +269,6 @@ def default_models(algorithm: Algorithm, action_space: Any) -> dict[str, dict[st
             "hidden_activation": "relu",
             "output_activation": "tanh",
             "output_scale": scale,
-            "clip_actions": True,
         }
         return {"policy": actor, "critic": critic}
     if algorithm.name in ("td3", "ddpg"):
