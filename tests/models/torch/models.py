@@ -97,8 +97,8 @@ def mlp(inputs: int, outputs: int, hidden: int = 16) -> nn.Sequential:
 class MLPGaussian(GaussianMixin, Model):
     """A small Gaussian policy: an ELU MLP for the mean and a log-std parameter."""
 
-    def __init__(self, num_observations=4, num_actions=2, role="policy", **mixin_kwargs):
-        Model.__init__(self, box(num_observations), box(num_actions, -1.0, 1.0), "cpu")
+    def __init__(self, num_observations=4, num_actions=2, role="policy", device="cpu", **mixin_kwargs):
+        Model.__init__(self, box(num_observations), box(num_actions, -1.0, 1.0), device)
         GaussianMixin.__init__(self, role=role, **mixin_kwargs)
         self.net = mlp(self.num_observations, self.num_actions)
         self.log_std_parameter = nn.Parameter(torch.full((self.num_actions,), -0.5))

@@ -81,6 +81,42 @@ def test_get_specification_is_empty(model):
     assert model.get_specification() == {}
 
 
+def test_get_specification_example_of_an_lstm_model():
+    class Recurrent(Model):
+        def __init__(self, num_envs=4, hidden_size=64, num_layers=1):
+            Model.__init__(self, 3, 1, "cpu")
+            self.num_envs, self.hidden_size, self.num_layers = num_envs, hidden_size, num_layers
+            self.lstm = nn.LSTM(3, hidden_size, num_layers, batch_first=True)
+
+        def get_specification(self):
+            size = (self.num_layers, self.num_envs, self.hidden_size)
+            return {"rnn": {"sizes": [size, size]}}
+
+    assert Recurrent().get_specification() == {"rnn": {"sizes": [(1, 4, 64), (1, 4, 64)]}}
+
+
+def test_custom_model_example_overriding_act():
+    """Weights 0.1, biases 0, states of ones: layer 1 gives 3 * 0.1 = 0.3 (x64), layer 2 64 * 0.3 * 0.1."""
+
+    class CustomModel(Model):
+        def __init__(self, observation_space, action_space, device="cpu"):
+            Model.__init__(self, observation_space, action_space, device)
+            self.layer_1 = nn.Linear(self.num_observations, 64)
+            self.layer_2 = nn.Linear(64, self.num_actions)
+
+        def act(self, inputs, role=""):
+            x = torch.relu(self.layer_1(inputs["states"]))
+            x = torch.relu(self.layer_2(x))
+            return x, None, {}
+
+    model = CustomModel(3, 2)
+    model.init_weights("constant_", val=0.1)
+    model.init_biases("constant_", val=0)
+    output, log_prob, outputs = model({"states": torch.ones(5, 3)})
+    torch.testing.assert_close(output, torch.full((5, 2), 1.92))
+    assert log_prob is None and outputs == {}
+
+
 # ---------------------------------------------------------------- act/compute
 
 
@@ -256,12 +292,27 @@ def test_init_weights_examples_uniform_and_default_orthogonal():
     assert all(_is_orthogonal(layer.weight, 1.0) for layer in model.linear_layers())
 
 
+def test_init_weights_normal_example_has_the_requested_mean_and_std():
+    class Wide(Model):
+        def __init__(self):
+            Model.__init__(self, 200, 200, "cpu")
+            self.layer = nn.Linear(200, 200)
+
+    model = Wide()
+    model.init_weights(method_name="normal_", mean=0.0, std=0.25)
+    assert model.layer.weight.mean().item() == pytest.approx(0.0, abs=0.01)
+    assert model.layer.weight.std().item() == pytest.approx(0.25, abs=0.01)
+
+
 def test_init_biases_reaches_nested_layers_and_skips_layers_without_bias():
     model = Nested()
     model.init_biases(method_name="constant_", val=0.25)
     biased = [layer for layer in model.linear_layers() if layer.bias is not None]
     assert len(biased) == 4
     assert all(torch.equal(layer.bias, torch.full_like(layer.bias, 0.25)) for layer in biased)
+    model.init_biases(method_name="constant_", val=0)
+    assert all(torch.equal(layer.bias, torch.zeros_like(layer.bias)) for layer in biased)
+    model.init_biases(method_name="constant_", val=0.25)
     model.init_biases()  # constant_ defaults to 0
     assert all(torch.equal(layer.bias, torch.zeros_like(layer.bias)) for layer in biased)
     model.init_biases(method_name="normal_", mean=0.0, std=0.25)
@@ -320,6 +371,12 @@ def test_soft_update_moves_one_towards_three_by_a_quarter_to_one_and_a_half():
     assert all(torch.equal(p, torch.full_like(p, 3.0)) for p in source.parameters())
 
 
+def test_soft_update_example_with_polyak_0_005_moves_one_to_1_01():
+    target, source = _filled(1.0), _filled(3.0)
+    target.update_parameters(source, polyak=0.005)
+    assert all(torch.allclose(p, torch.full_like(p, 1.01)) for p in target.parameters())
+
+
 def test_hard_update_copies_the_source_parameters():
     target, source = Nested(), Nested()
     target.update_parameters(source)
@@ -374,6 +431,19 @@ def test_save_then_load_gives_identical_actions_under_the_same_seed(tmp_path):
     actual = restored.act({"states": states}, role="policy")
     torch.testing.assert_close(actual[0], expected[0], rtol=0, atol=0)
     torch.testing.assert_close(actual[1], expected[1], rtol=0, atol=0)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_cuda_load_act_clip_and_random_act_use_the_models_device(tmp_path):
+    MLPGaussian(clip_actions=True).save(str(tmp_path / "model.pt"))
+    policy = MLPGaussian(clip_actions=True, device="cuda:0")
+    policy.to(policy.device)
+    policy.load(str(tmp_path / "model.pt"))
+    assert policy.log_std_parameter.device.type == "cuda" and policy.clip_actions_min.device.type == "cuda"
+    actions, log_prob, _ = policy.act({"states": torch.randn(3, 4, device="cuda:0")}, role="policy")
+    assert actions.device.type == "cuda" and log_prob.device.type == "cuda"
+    assert policy.random_act({"states": torch.zeros(3, 4, device="cuda:0")})[0].device.type == "cuda"
 
 
 def test_load_leaves_the_model_in_eval_mode(tmp_path):
