@@ -1,1 +1,5 @@
 """Utilities shared across rlblocks."""
+
+from rlblocks.utils.seeding import set_seed
+
+__all__ = ["set_seed"]

@@ -27,15 +27,21 @@ class GaussianPolicy(GaussianMixin, Model):
         activation=nn.Tanh,
         clip_actions=False,
         initial_log_std=0.0,
+        output_scale=None,
         **mixin_kwargs,
     ):
+        """With `output_scale`, the mean is output_scale · tanh(net(states)), else net(states)."""
         Model.__init__(self, observation_space, action_space, device)
         GaussianMixin.__init__(self, clip_actions=clip_actions, role="policy", **mixin_kwargs)
         self.net = mlp(self.num_observations, self.num_actions, hidden, activation)
+        self.output_scale = output_scale
         self.log_std_parameter = nn.Parameter(torch.full((self.num_actions,), float(initial_log_std)))
 
     def compute(self, inputs, role=""):
-        return self.net(inputs["states"]), self.log_std_parameter, {}
+        mean = self.net(inputs["states"])
+        if self.output_scale is not None:
+            mean = self.output_scale * torch.tanh(mean)
+        return mean, self.log_std_parameter, {}
 
 
 class CategoricalPolicy(CategoricalMixin, Model):

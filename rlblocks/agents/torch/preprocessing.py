@@ -7,6 +7,8 @@ from typing import Any
 
 import torch
 
+from rlblocks.resources.schedulers.torch import KLAdaptiveRL
+
 
 def identity_preprocessor(tensor: torch.Tensor, train: bool = False, inverse: bool = False) -> torch.Tensor:
     """The preprocessor used when none is configured: returns its input."""
@@ -35,7 +37,7 @@ def step_scheduler(scheduler: Any, kl_divergences: list[float]) -> None:
     """Step a scheduler once; a KL-adaptive one receives the mean approximate KL of the epoch."""
     if scheduler is None:
         return
-    if getattr(scheduler, "takes_kl", False):
+    if isinstance(scheduler, KLAdaptiveRL):
         scheduler.step(sum(kl_divergences) / max(len(kl_divergences), 1))
     else:
         scheduler.step()

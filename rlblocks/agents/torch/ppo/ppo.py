@@ -10,6 +10,7 @@ Differs from skrl 0.10:
 - loss averages divide by the number of mini-batches actually run (bug #17);
 - observations are normalised when acting (statistics updated while training) and stored normalised,
   so the first mini-batch of an update sees exactly the inputs the actions were drawn from;
+- mini-batches are drawn from a fresh permutation of the rollout at every epoch;
 - ``random_timesteps`` works: the log-prob of the random action under the policy is stored (bug #15);
 - categorical policies may use an entropy bonus (bug #4) and log no NaN standard deviation.
 """
@@ -287,10 +288,10 @@ class PPO(Agent):
             memory.set_tensor_by_name("advantages", advantages)
 
     def _minibatches(self) -> list[Batch]:
-        return [
-            Batch(*tensors)
-            for tensors in self.memory.sample_all(names=BATCH_TENSORS, mini_batches=self.cfg.mini_batches)
-        ]
+        """The rollout in ``mini_batches`` batches, shuffled anew at each call (skrl 0.10 doesn't shuffle)."""
+        order = torch.randperm(len(self.memory), device=self.memory.device)
+        batches = self.memory.sample_by_index(BATCH_TENSORS, order, mini_batches=self.cfg.mini_batches)
+        return [Batch(*tensors) for tensors in batches]
 
     def _losses(self, batch: Batch) -> Losses:
         cfg = self.cfg
