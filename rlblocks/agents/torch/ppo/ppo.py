@@ -331,5 +331,5 @@ class PPO(Agent):
         distribution = self.policy.distribution(role="policy")
         stddev = getattr(distribution, "stddev", None)
         if torch.is_tensor(stddev) and not torch.isnan(stddev).any():
-            self.track_data(tags.POLICY_STD, float(stddev.mean()))
+            self.track_data(tags.POLICY_STD, stddev.mean().item())
         self.track_data(tags.LEARNING_RATE, self.optimizer.param_groups[0]["lr"])

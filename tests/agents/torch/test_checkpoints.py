@@ -1,0 +1,145 @@
+"""Agent checkpoints: everything a resume needs round-trips, files are written atomically and loaded safely."""
+
+import os
+
+import gymnasium as gym
+import pytest
+import torch
+
+from rlblocks.agents.torch.base import latest_checkpoint
+from rlblocks.agents.torch.ppo import PPO
+from rlblocks.envs.torch import wrap_env
+from rlblocks.memories.torch import RandomMemory
+from rlblocks.resources.preprocessors.torch import RunningStandardScaler
+from rlblocks.resources.schedulers.torch import KLAdaptiveRL
+from rlblocks.trainers.torch import SequentialTrainer
+from rlblocks.utils.checkpoint import CheckpointError
+from tests.helpers.models import GaussianPolicy, Value
+
+
+def pendulum():
+    return wrap_env(gym.make_vec("Pendulum-v1", num_envs=2, vectorization_mode="sync"), verbose=False)
+
+
+def make_agent(env, directory, checkpoint_interval=16):
+    cfg = {
+        "rollouts": 8,
+        "learning_epochs": 2,
+        "mini_batches": 2,
+        "learning_rate": 3e-3,
+        "state_preprocessor": RunningStandardScaler,
+        "value_preprocessor": RunningStandardScaler,
+        "learning_rate_scheduler": KLAdaptiveRL,
+        "learning_rate_scheduler_kwargs": {"kl_threshold": 1e-6},
+        "experiment": {
+            "directory": str(directory),
+            "experiment_name": "run",
+            "write_interval": 8,
+            "checkpoint_interval": checkpoint_interval,
+        },
+    }
+    models = {
+        "policy": GaussianPolicy(env.observation_space, env.action_space, hidden=(16,)),
+        "value": Value(env.observation_space, env.action_space, hidden=(16,)),
+    }
+    return PPO(models, RandomMemory(8, env.num_envs), env.observation_space, env.action_space, "cpu", cfg)
+
+
+def trainer(env, agent, timesteps, resume=False):
+    cfg = {
+        "timesteps": timesteps,
+        "headless": True,
+        "disable_progressbar": True,
+        "resume": resume,
+        "close_environment_at_exit": False,
+    }
+    return SequentialTrainer(env, agent, cfg=cfg)
+
+
+def assert_state_equal(left, right):
+    if torch.is_tensor(left):
+        assert torch.equal(left, right)
+    elif isinstance(left, dict):
+        assert left.keys() == right.keys()
+        for key in left:
+            assert_state_equal(left[key], right[key])
+    elif isinstance(left, (list, tuple)):
+        assert len(left) == len(right)
+        for a, b in zip(left, right):
+            assert_state_equal(a, b)
+    else:
+        assert left == right
+
+
+def test_resumed_agent_equals_the_saved_one_and_continues_from_its_timestep(tmp_path):
+    env = pendulum()
+    agent = make_agent(env, tmp_path)
+    trainer(env, agent, 32).train()
+    path = latest_checkpoint(os.path.join(tmp_path, "run"))
+    assert os.path.basename(path) == "agent_32.pt"
+    saved = torch.load(path, weights_only=True)
+
+    resumed = make_agent(env, tmp_path / "resumed")
+    resumed.load(path)
+    assert resumed.timestep == 32
+    for name in ("policy", "value", "optimizer", "scheduler", "state_preprocessor", "value_preprocessor"):
+        assert_state_equal(resumed.checkpoint_modules[name].state_dict(), saved[name])
+    assert resumed.optimizer.state_dict()["state"][0]["exp_avg_sq"].abs().sum() > 0
+    assert resumed._state_preprocessor.current_count.item() > 1
+    lr = resumed.optimizer.param_groups[0]["lr"]
+    assert lr == agent.optimizer.param_groups[0]["lr"] and lr < 3e-3  # the KL scheduler moved it
+
+    seen_timesteps = []
+    original_post = resumed.post_interaction
+    resumed.post_interaction = lambda timestep, timesteps: (
+        seen_timesteps.append(timestep),
+        original_post(timestep, timesteps),
+    )
+    trainer(env, resumed, 48, resume=True).train()
+    assert seen_timesteps[0] == 32 and seen_timesteps[-1] == 47
+    assert resumed.timestep == 48
+    assert os.path.exists(tmp_path / "resumed" / "run" / "checkpoints" / "agent_48.pt")
+
+
+def test_save_then_load_restores_actions_under_the_same_seed(tmp_path):
+    env = pendulum()
+    agent = make_agent(env, tmp_path)
+    trainer(env, agent, 16).train()
+    agent.save(str(tmp_path / "agent.pt"))
+    other = make_agent(env, tmp_path / "other")
+    other.load(str(tmp_path / "agent.pt"))
+    states = torch.randn(4, 3)
+    agent.set_running_mode("eval")
+    other.set_running_mode("eval")
+    assert torch.equal(agent.act(states, 0, 1)[0], other.act(states, 0, 1)[0])
+
+
+def test_checkpoint_holds_rng_states_and_restores_them(tmp_path):
+    env = pendulum()
+    agent = make_agent(env, tmp_path)
+    agent.init()
+    agent.save(str(tmp_path / "agent.pt"))
+    expected = torch.rand(3)
+    agent.load(str(tmp_path / "agent.pt"))
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_loading_a_model_state_dict_as_an_agent_is_a_clear_error(tmp_path):
+    env = pendulum()
+    agent = make_agent(env, tmp_path)
+    agent.policy.save(str(tmp_path / "policy.pt"))
+    with pytest.raises(CheckpointError, match="is not a checkpoint of this agent"):
+        agent.load(str(tmp_path / "policy.pt"))
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError):
+        agent.load(str(tmp_path / "broken.pt"))
+
+
+def test_best_checkpoint_and_tensorboard_events_are_written(tmp_path):
+    env = pendulum()
+    agent = make_agent(env, tmp_path, checkpoint_interval=200)
+    trainer(env, agent, 400).train()
+    run = tmp_path / "run"
+    assert (run / "checkpoints" / "best_agent.pt").exists()
+    assert any(name.startswith("events.out.tfevents") for name in os.listdir(run))
+    assert not any(name.startswith(".tmp-") for name in os.listdir(run / "checkpoints"))
