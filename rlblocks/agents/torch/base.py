@@ -163,10 +163,10 @@ class Agent:
         self.episode_statistics.record(rewards, terminated, truncated)
 
     def post_interaction(self, timestep: int, timesteps: int) -> None:
-        """Count the step; when training, write logs and checkpoints at their intervals."""
-        self.timestep = timestep + 1
+        """When training, count the step and write logs and checkpoints at their intervals."""
         if not self.training:
             return
+        self.timestep = timestep + 1
         experiment = self.cfg.experiment
         if experiment.write_interval > 0 and self.timestep % experiment.write_interval == 0:
             self.write_tracking_data(self.timestep, timesteps)
@@ -197,9 +197,8 @@ class Agent:
                 self.track_data(f"{name} (max)", max(values))
                 self.track_data(f"{name} (min)", min(values))
                 self.track_data(f"{name} (mean)", sum(values) / len(values))
-        if summary["rewards"]:
-            for suffix, value in zip(("(min)", "(mean)", "(max)"), summary["rewards"]):
-                self.track_data(f"{tags.INSTANTANEOUS_REWARD} {suffix}", value)
+        if summary["mean_reward"]:
+            self.track_data(f"{tags.INSTANTANEOUS_REWARD} (mean)", summary["mean_reward"][0])
         if self.writer is not None:
             for tag, values in self.tracking_data.items():
                 if tag.endswith("(min)"):

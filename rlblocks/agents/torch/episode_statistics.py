@@ -22,28 +22,25 @@ class EpisodeStatistics:
     def __init__(self, window: int = 100) -> None:
         self._returns: torch.Tensor | None = None
         self._lengths: torch.Tensor | None = None
+        self._reward_total: torch.Tensor | None = None
+        self._num_steps = 0
         self.recent_returns: deque[float] = deque(maxlen=window)
         self.finished_returns: list[float] = []
         self.finished_lengths: list[int] = []
-        self._reward_sum = 0.0
-        self._reward_count = 0
-        self._reward_min = float("inf")
-        self._reward_max = float("-inf")
 
     def record(self, rewards: torch.Tensor, terminated: torch.Tensor, truncated: torch.Tensor) -> None:
-        """Add one step of (N, 1) rewards and episode-end flags."""
+        """Add one step of (N, 1) rewards and episode-end flags (a few tensor ops; one sync)."""
         if self._returns is None:
-            self._returns = torch.zeros_like(rewards, dtype=torch.float64)
+            self._returns = torch.zeros_like(rewards)
             self._lengths = torch.zeros_like(rewards, dtype=torch.int64)
+            self._reward_total = torch.zeros_like(rewards)
         self._returns += rewards
         self._lengths += 1
-        self._reward_sum += float(rewards.sum())
-        self._reward_count += rewards.numel()
-        self._reward_min = min(self._reward_min, float(rewards.min()))
-        self._reward_max = max(self._reward_max, float(rewards.max()))
-        ended = (terminated | truncated).view(-1)
-        if bool(ended.any()):
-            indexes = ended.nonzero().view(-1)
+        self._reward_total += rewards
+        self._num_steps += 1
+        ended = terminated | truncated
+        if ended.any():
+            indexes = ended.view(-1).nonzero().view(-1)
             returns = self._returns.view(-1)[indexes].tolist()
             self.recent_returns.extend(returns)
             self.finished_returns.extend(returns)
@@ -60,13 +57,12 @@ class EpisodeStatistics:
         """Statistics since the last call, then clear them.
 
         Returns:
-            {"returns": [...], "lengths": [...], "rewards": [min, mean, max] of per-step rewards}.
+            {"returns": [...], "lengths": [...], "mean_reward": [mean per-step reward] or []}.
         """
-        summary = {"returns": self.finished_returns, "lengths": self.finished_lengths, "rewards": []}
-        if self._reward_count:
-            mean = self._reward_sum / self._reward_count
-            summary["rewards"] = [self._reward_min, mean, self._reward_max]
+        summary = {"returns": self.finished_returns, "lengths": self.finished_lengths, "mean_reward": []}
+        if self._num_steps:
+            summary["mean_reward"] = [float(self._reward_total.mean()) / self._num_steps]
+            self._reward_total.zero_()
         self.finished_returns, self.finished_lengths = [], []
-        self._reward_sum, self._reward_count = 0.0, 0
-        self._reward_min, self._reward_max = float("inf"), float("-inf")
+        self._num_steps = 0
         return summary

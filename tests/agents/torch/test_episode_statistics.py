@@ -28,6 +28,6 @@ def test_recent_mean_return_survives_summaries_and_keeps_the_last_hundred():
         statistics.record(torch.tensor([[reward]]), flags(1), flags(0))
     summary = statistics.pop_summary()
     assert summary["returns"] == [1.0, 2.0, 4.0]
-    assert summary["rewards"] == [1.0, 7.0 / 3.0, 4.0]
+    assert summary["mean_reward"] == [7.0 / 3.0]
     assert statistics.recent_mean_return == 3.0
-    assert statistics.pop_summary() == {"returns": [], "lengths": [], "rewards": []}
+    assert statistics.pop_summary() == {"returns": [], "lengths": [], "mean_reward": []}

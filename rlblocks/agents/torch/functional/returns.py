@@ -56,14 +56,13 @@ def compute_gae(
         normalised here.
     """
     continues = (~episode_ends.bool()).to(values.dtype)
+    next_values = torch.cat([values[1:], last_values.unsqueeze(0)], dim=0)
+    deltas = rewards + discount_factor * continues * next_values - values
+    decays = discount_factor * gae_lambda * continues
     advantages = torch.empty_like(values)
     next_advantage = torch.zeros_like(last_values)
-    next_values = last_values
     for t in reversed(range(rewards.shape[0])):
-        delta = rewards[t] + discount_factor * continues[t] * next_values - values[t]
-        next_advantage = delta + discount_factor * gae_lambda * continues[t] * next_advantage
-        advantages[t] = next_advantage
-        next_values = values[t]
+        next_advantage = torch.addcmul(deltas[t], decays[t], next_advantage, out=advantages[t])
     return advantages, advantages + values
 
 

@@ -27,6 +27,7 @@ from rlblocks.agents.torch import tags
 from rlblocks.agents.torch.base import Agent
 from rlblocks.agents.torch.functional.losses import approximate_kl, clipped_surrogate_loss, clipped_value_loss
 from rlblocks.agents.torch.functional.returns import bootstrap_truncated, compute_gae
+from rlblocks.agents.torch.optimizers import adam
 from rlblocks.agents.torch.ppo.config import PPOConfig
 from rlblocks.agents.torch.preprocessing import build_preprocessor, build_scheduler, step_scheduler
 
@@ -113,7 +114,7 @@ class PPO(Agent):
             else itertools.chain(self.policy.parameters(), self.value.parameters())
         )
         self._trained_parameters = list(parameters)
-        self.optimizer = torch.optim.Adam(self._trained_parameters, lr=cfg.learning_rate)
+        self.optimizer = adam(self._trained_parameters, cfg.learning_rate)
         self.register_checkpoint_module("optimizer", self.optimizer)
         self.scheduler = build_scheduler(
             cfg.learning_rate_scheduler, self.optimizer, cfg.learning_rate_scheduler_kwargs
@@ -193,7 +194,7 @@ class PPO(Agent):
         timestep: int,
         timesteps: int,
     ) -> None:
-        """Track the episode statistics; when training, store the transition with V(s) and log-prob."""
+        """Track the episode statistics; when training, store the transition and its log-prob."""
         super().record_transition(
             states, actions, rewards, next_states, terminated, truncated, infos, timestep, timesteps
         )
@@ -209,9 +210,8 @@ class PPO(Agent):
             rewards = bootstrap_truncated(
                 rewards, truncated, self._values(next_states), self.cfg.discount_factor
             )
-        values = self._value_preprocessor(
-            self.value.act({"states": processed}, role="value")[0], inverse=True
-        )
+        # V(s) is not computed here: the update evaluates the whole rollout's stored states in one
+        # batch, with the same parameters and statistics, which gives the same values for less work.
         samples = {
             "states": processed,
             "actions": actions,
@@ -219,15 +219,14 @@ class PPO(Agent):
             "terminated": terminated,
             "truncated": truncated,
             "log_prob": self._acted_log_prob,
-            "values": values,
         }
         for memory in (self.memory, *self.secondary_memories):
             memory.add_samples(**samples)
         self._last_next_states = next_states
 
-    def _values(self, states: torch.Tensor) -> torch.Tensor:
-        """V(s) in reward units (value preprocessing undone) for raw (N, obs) states."""
-        processed = self._state_preprocessor(states)
+    def _values(self, states: torch.Tensor, is_preprocessed: bool = False) -> torch.Tensor:
+        """V(s) in reward units (value preprocessing undone) for (N, obs) states."""
+        processed = states if is_preprocessed else self._state_preprocessor(states)
         return self._value_preprocessor(self.value.act({"states": processed}, role="value")[0], inverse=True)
 
     def post_interaction(self, timestep: int, timesteps: int) -> None:
@@ -265,13 +264,19 @@ class PPO(Agent):
         self._track(totals, num_batches)
 
     def _advantages_for_last_rollout(self) -> None:
-        """Bootstrap the last step, compute GAE, write returns and normalised advantages to memory."""
+        """V(s) of the rollout, GAE, then values, returns and normalised advantages into memory.
+
+        Every stored state is evaluated in one batch (a recurrent value model would need its states
+        replayed in order instead; that is where such support plugs in).
+        """
         memory = self.memory
         with torch.no_grad():
             self.value.train(False)
+            states = memory.get_tensor_by_name("states")
+            values = self._values(states.reshape(-1, states.shape[-1]), is_preprocessed=True)
+            values = values.reshape(*states.shape[:2], 1)
             last_values = self._values(self._last_next_states)
             self.value.train(True)
-            values = memory.get_tensor_by_name("values")
             episode_ends = memory.get_tensor_by_name("terminated") | memory.get_tensor_by_name("truncated")
             advantages, returns = compute_gae(
                 memory.get_tensor_by_name("rewards"),
@@ -317,7 +322,7 @@ class PPO(Agent):
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.cfg.grad_norm_clip > 0:
-            torch.nn.utils.clip_grad_norm_(self._trained_parameters, self.cfg.grad_norm_clip)
+            torch.nn.utils.clip_grad_norm_(self._trained_parameters, self.cfg.grad_norm_clip, foreach=True)
         self.optimizer.step()
 
     def _track(self, totals: dict[str, float], num_batches: int) -> None:
