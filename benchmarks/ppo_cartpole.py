@@ -144,7 +144,8 @@ def main() -> None:
             result = run(seed, arguments.steps)
             runs[name].append(result)
             print(
-                f"{name:18s} seed {seed}: {result['steps_per_second']:8.0f} steps/s, return {result['final_return']:6.1f}"
+                f"{name:18s} seed {seed}: {result['steps_per_second']:8.0f} steps/s, "
+                f"return {result['final_return']:6.1f}"
             )
 
     summary = {

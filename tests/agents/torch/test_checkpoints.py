@@ -1,4 +1,4 @@
-"""Agent checkpoints: everything a resume needs round-trips, files are written atomically and loaded safely."""
+"""Agent checkpoints: a resume gets everything back; files are written atomically and loaded safely."""
 
 import os
 

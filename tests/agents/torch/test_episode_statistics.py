@@ -31,3 +31,18 @@ def test_recent_mean_return_survives_summaries_and_keeps_the_last_hundred():
     assert summary["mean_reward"] == [7.0 / 3.0]
     assert statistics.recent_mean_return == 3.0
     assert statistics.pop_summary() == {"returns": [], "lengths": [], "mean_reward": []}
+
+
+def test_mean_reward_counts_each_step_once_across_summaries():
+    """Two envs, rewards 1 and 3 per step; env 0 ends at step 3, summaries after steps 2 and 4."""
+    statistics = EpisodeStatistics()
+    rewards = torch.tensor([[1.0], [3.0]])
+    statistics.record(rewards, flags(0, 0), flags(0, 0))
+    statistics.record(rewards, flags(0, 0), flags(0, 0))
+    assert statistics.pop_summary()["mean_reward"] == [2.0]
+    statistics.record(rewards, flags(1, 0), flags(0, 0))
+    statistics.record(rewards, flags(0, 0), flags(0, 0))
+    summary = statistics.pop_summary()
+    assert summary["returns"] == [3.0] and summary["lengths"] == [3]
+    assert summary["mean_reward"] == [2.0]
+    assert statistics.any_ended is False

@@ -206,7 +206,7 @@ class PPO(Agent):
             processed = self._state_preprocessor(states)
         if self.cfg.rewards_shaper is not None:
             rewards = self.cfg.rewards_shaper(rewards, timestep, timesteps)
-        if self.cfg.time_limit_bootstrap and bool(truncated.any()):
+        if self.cfg.time_limit_bootstrap and self.episode_statistics.any_ended and bool(truncated.any()):
             rewards = bootstrap_truncated(
                 rewards, truncated, self._values(next_states), self.cfg.discount_factor
             )
