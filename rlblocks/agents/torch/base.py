@@ -291,6 +291,56 @@ class Agent:
         self.episode_statistics.recent_returns.extend(meta.get("recent_returns", []))
         self.set_mode("eval")
 
+    def migrate(
+        self,
+        path: str,
+        name_map: Mapping[str, Mapping[str, str]] = {},
+        auto_mapping: bool = True,
+        verbose: bool = False,
+    ) -> bool:
+        """Load an rl_games / stable-baselines3 / plain checkpoint into every model, and its statistics.
+
+        Observation and value normalisation statistics in the file go into the agent's
+        ``state_preprocessor`` / ``value_preprocessor`` (configure RunningStandardScaler for them), so
+        the migrated agent acts exactly like the source; without such a preprocessor a warning says so.
+
+        Args:
+            path: the source checkpoint.
+            name_map: per checkpoint-module name (e.g. "policy"), a map current name -> source name.
+            auto_mapping: match the remaining parameters automatically (see `Model.migrate`).
+            verbose: log the tables and every match.
+
+        Returns:
+            True when every model received all its parameters.
+        """
+        from rlblocks.utils.migration import load_normalization  # large module: load on use
+
+        normalization = load_normalization(path=path)
+        for statistics, entry in (
+            (normalization.observations, "state_preprocessor"),
+            (normalization.values, "value_preprocessor"),
+        ):
+            if statistics is None:
+                continue
+            scaler = self.checkpoint_modules.get(entry)
+            if scaler is None:
+                logger.warning(
+                    f"{path} normalises with {statistics.origin} statistics but the agent has no {entry}; "
+                    f'set cfg["{entry}"] = RunningStandardScaler to act like the source'
+                )
+            else:
+                statistics.load_into(scaler)
+        status = True
+        migrated = set()
+        for name, module in self.checkpoint_modules.items():
+            if hasattr(module, "migrate") and id(module) not in migrated:
+                migrated.add(id(module))
+                status &= module.migrate(
+                    path=path, name_map=name_map.get(name, {}), auto_mapping=auto_mapping, verbose=verbose
+                )
+        self.set_mode("eval")
+        return bool(status)
+
     # ---------------------------------------------------------- evaluation
     def _deterministic_actions(self, actions: torch.Tensor, outputs: Mapping[str, Any]) -> torch.Tensor:
         """The policy's deterministic choice: the (clipped) mean of a Gaussian, a categorical's argmax."""
