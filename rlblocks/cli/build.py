@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import difflib
 import os
-import random
 from typing import Any
 
 import gymnasium
-import numpy as np
 import torch
 
 from rlblocks.cli import config as run_config
@@ -16,6 +14,7 @@ from rlblocks.cli import registry
 from rlblocks.cli.models import build_models
 from rlblocks.cli.registry import CLIError
 from rlblocks.utils import spaces
+from rlblocks.utils.seeding import set_seed
 
 
 def check_env_id(env_id: str) -> None:
@@ -98,10 +97,8 @@ def limit_cpu_threads(device: torch.device) -> None:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, numpy and torch."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    """Seed Python, numpy and torch (`rlblocks.utils.seeding.set_seed`)."""
+    set_seed(seed)
 
 
 def build_agent(
