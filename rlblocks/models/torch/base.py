@@ -206,6 +206,16 @@ class Model(nn.Module):
                 'call model.act({"states": states}, role=...).'
             ) from None
 
+    def _checked_compute(self, inputs: Inputs, role: str) -> Any:
+        """`compute`, re-raising a failure caused by wrongly shaped states as a clear ValueError."""
+        try:
+            return self.compute(inputs, role)
+        except RuntimeError as error:
+            clearer = self._input_error(inputs, error)
+            if clearer is None:
+                raise
+            raise clearer from error
+
     def _input_error(self, inputs: Inputs, error: Exception) -> ValueError | None:
         """A clearer error for a failed `compute` when the states have the wrong width, else None."""
         states = self._states(inputs)

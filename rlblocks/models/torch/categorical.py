@@ -43,13 +43,7 @@ class CategoricalMixin:
     def act(self, inputs: Inputs, role: str = "") -> ActOutput:
         """Sample actions and their log-prob (see the class docstring)."""
         unnormalized_log_prob = self._c_roles.settings(role)
-        try:
-            net_output, outputs = self.compute(inputs, role)
-        except RuntimeError as error:
-            clearer = self._input_error(inputs, error)
-            if clearer is None:
-                raise
-            raise clearer from error
+        net_output, outputs = self._checked_compute(inputs, role)
         log_probs = F.categorical_log_probs(net_output, unnormalized_log_prob)
         actions = F.sample_categorical(log_probs)
         taken_actions = inputs.get("taken_actions")

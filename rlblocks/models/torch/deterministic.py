@@ -34,13 +34,7 @@ class DeterministicMixin:
 
     def act(self, inputs: Inputs, role: str = "") -> ActOutput:
         """Compute the output; no log-prob."""
-        try:
-            actions, outputs = self.compute(inputs, role)
-        except RuntimeError as error:
-            clearer = self._input_error(inputs, error)
-            if clearer is None:
-                raise
-            raise clearer from error
+        actions, outputs = self._checked_compute(inputs, role)
         if self._d_roles.settings(role):
             actions = torch.clamp(actions, self.clip_actions_min, self.clip_actions_max)
         return actions, None, outputs

@@ -8,6 +8,7 @@ latest call instead of None; clip bounds are buffers (they follow ``.to()``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch.distributions import Normal
@@ -80,24 +81,9 @@ class GaussianMixin:
     def act(self, inputs: Inputs, role: str = "") -> ActOutput:
         """Sample actions and their log-prob (see the class docstring for shapes)."""
         settings = self._g_roles.settings(role)
-        try:
-            mean, log_std, outputs = self.compute(inputs, role)
-        except RuntimeError as error:
-            clearer = self._input_error(inputs, error)
-            if clearer is None:
-                raise
-            raise clearer from error
-        if settings.clip_log_std:
-            log_std = torch.clamp(log_std, settings.min_log_std, settings.max_log_std)
-        actions = mean + torch.exp(log_std) * torch.randn_like(mean)
-        if settings.clip_actions:
-            actions = torch.clamp(actions, self.clip_actions_min, self.clip_actions_max)
-        taken_actions = inputs.get("taken_actions")
-        log_prob = F.gaussian_log_prob(actions if taken_actions is None else taken_actions, mean, log_std)
-        log_prob = F.reduce_log_prob(log_prob, settings.reduction)
-        self._g_roles.store(role, GaussianState(mean, log_std))
-        outputs["mean_actions"] = mean
-        return actions, log_prob, outputs
+        actions, log_prob, state, outputs = gaussian_act(self, settings, inputs, role)
+        self._g_roles.store(role, state)
+        return actions, F.reduce_log_prob(log_prob, settings.reduction), outputs
 
     def get_entropy(self, role: str = "") -> torch.Tensor:
         """Entropy (N, A) of the last distribution of ``role``; ``tensor(0.)`` before any `act`."""
@@ -112,8 +98,7 @@ class GaussianMixin:
         Raises:
             RuntimeError: the model has not acted yet.
         """
-        state = self._g_roles.require_state(role, "get_log_std")
-        return state.log_std.expand_as(state.mean)
+        return last_log_std(self._g_roles, role)
 
     def distribution(self, role: str = "") -> Normal | None:
         """The ``torch.distributions.Normal`` of the last `act` of ``role`` (None before any)."""
@@ -121,3 +106,30 @@ class GaussianMixin:
         if state is None:
             return None
         return Normal(state.mean, torch.exp(state.log_std).expand_as(state.mean), validate_args=False)
+
+
+def gaussian_act(
+    model: Any, settings: GaussianSettings, inputs: Inputs, role: str
+) -> tuple[torch.Tensor, torch.Tensor, GaussianState, dict[str, Any]]:
+    """What both Gaussian mixins do in `act`, before reducing the log-prob.
+
+    Returns:
+        (actions (N, A), per-dimension log-prob (N, A) of the taken or sampled actions, the state to
+        store for ``role``, the outputs with "mean_actions").
+    """
+    mean, log_std, outputs = model._checked_compute(inputs, role)
+    if settings.clip_log_std:
+        log_std = torch.clamp(log_std, settings.min_log_std, settings.max_log_std)
+    actions = mean + torch.exp(log_std) * torch.randn_like(mean)
+    if settings.clip_actions:
+        actions = torch.clamp(actions, model.clip_actions_min, model.clip_actions_max)
+    taken_actions = inputs.get("taken_actions")
+    log_prob = F.gaussian_log_prob(actions if taken_actions is None else taken_actions, mean, log_std)
+    outputs["mean_actions"] = mean
+    return actions, log_prob, GaussianState(mean, log_std), outputs
+
+
+def last_log_std(table: Any, role: str) -> torch.Tensor:
+    """The (N, A) log-std of ``role``'s last Gaussian `act` (see `get_log_std`)."""
+    state = table.require_state(role, "get_log_std")
+    return state.log_std.expand_as(state.mean)

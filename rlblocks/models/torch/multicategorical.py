@@ -66,13 +66,7 @@ class MultiCategoricalMixin:
     def act(self, inputs: Inputs, role: str = "") -> ActOutput:
         """Sample one action per component and the (reduced) log-prob."""
         settings = self._mc_roles.settings(role)
-        try:
-            net_output, outputs = self.compute(inputs, role)
-        except RuntimeError as error:
-            clearer = self._input_error(inputs, error)
-            if clearer is None:
-                raise
-            raise clearer from error
+        net_output, outputs = self._checked_compute(inputs, role)
         log_probs = tuple(
             F.categorical_log_probs(chunk, settings.unnormalized_log_prob)
             for chunk in torch.split(net_output, self._mc_sizes, dim=-1)

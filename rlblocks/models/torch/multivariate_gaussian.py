@@ -9,26 +9,14 @@ std is σ²), and a state-dependent (N, A) log-std works.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch.distributions import MultivariateNormal
 
 from rlblocks.models.torch import functional as F
 from rlblocks.models.torch.base import ActOutput, Inputs
 from rlblocks.models.torch.clipping import register_action_bounds
-from rlblocks.models.torch.gaussian import GaussianState
+from rlblocks.models.torch.gaussian import GaussianSettings, gaussian_act, last_log_std
 from rlblocks.models.torch.roles import role_table
-
-
-@dataclass(frozen=True)
-class MultivariateGaussianSettings:
-    """What `MultivariateGaussianMixin.__init__` registers for one role."""
-
-    clip_actions: bool
-    clip_log_std: bool
-    min_log_std: float
-    max_log_std: float
 
 
 class MultivariateGaussianMixin:
@@ -51,34 +39,20 @@ class MultivariateGaussianMixin:
         Raises:
             ValueError: ``clip_actions`` with a non-Box action space.
         """
-        settings = MultivariateGaussianSettings(
+        settings = GaussianSettings(
             clip_actions=bool(clip_actions)
             and register_action_bounds(self, "MultivariateGaussianMixin", clip_actions),
             clip_log_std=bool(clip_log_std),
             min_log_std=float(min_log_std),
             max_log_std=float(max_log_std),
+            reduction=torch.sum,  # the joint density of independent dimensions
         )
         role_table(self, "_mg_roles").register(role, settings)
 
     def act(self, inputs: Inputs, role: str = "") -> ActOutput:
         """Sample actions and their joint log-prob (N, 1)."""
-        settings = self._mg_roles.settings(role)
-        try:
-            mean, log_std, outputs = self.compute(inputs, role)
-        except RuntimeError as error:
-            clearer = self._input_error(inputs, error)
-            if clearer is None:
-                raise
-            raise clearer from error
-        if settings.clip_log_std:
-            log_std = torch.clamp(log_std, settings.min_log_std, settings.max_log_std)
-        actions = mean + torch.exp(log_std) * torch.randn_like(mean)
-        if settings.clip_actions:
-            actions = torch.clamp(actions, self.clip_actions_min, self.clip_actions_max)
-        taken_actions = inputs.get("taken_actions")
-        log_prob = F.gaussian_log_prob(actions if taken_actions is None else taken_actions, mean, log_std)
-        self._mg_roles.store(role, GaussianState(mean, log_std))
-        outputs["mean_actions"] = mean
+        actions, log_prob, state, outputs = gaussian_act(self, self._mg_roles.settings(role), inputs, role)
+        self._mg_roles.store(role, state)
         return actions, log_prob.sum(dim=-1, keepdim=True), outputs
 
     def get_entropy(self, role: str = "") -> torch.Tensor:
@@ -94,8 +68,7 @@ class MultivariateGaussianMixin:
         Raises:
             RuntimeError: the model has not acted yet.
         """
-        state = self._mg_roles.require_state(role, "get_log_std")
-        return state.log_std.expand_as(state.mean)
+        return last_log_std(self._mg_roles, role)
 
     def distribution(self, role: str = "") -> MultivariateNormal | None:
         """The ``MultivariateNormal`` (scale_tril = diag(σ)) of the last `act` of ``role``."""
