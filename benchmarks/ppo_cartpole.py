@@ -2,7 +2,8 @@
 
 Settings (both libraries): CartPole-v1, 8 synchronous envs, 128-step rollouts, 4 epochs of 4
 mini-batches, lr 2.5e-4, γ 0.99, λ 0.95, clip 0.2, entropy 0.01, value coefficient 0.5, grad norm
-0.5, separate 2x64 tanh MLPs for policy and value, 100,000 env steps, one torch thread. Seeds run
+0.5, separate 2x64 tanh MLPs for policy and value (initialised as SB3 does: orthogonal, gains √2,
+0.01 for the policy head, 1 for the value head), 100,000 env steps, one torch thread. Seeds run
 interleaved (rlblocks seed 0, SB3 seed 0, rlblocks seed 1, ...) so machine load hits both alike.
 
 Reported per run: env steps/s (wall clock of the whole `learn`/`train` call, updates included)
@@ -34,10 +35,16 @@ MINI_BATCHES = 4
 LEARNING_RATE = 2.5e-4
 
 
-def mlp(inputs: int, outputs: int) -> nn.Sequential:
-    return nn.Sequential(
+def mlp(inputs: int, outputs: int, output_gain: float) -> nn.Sequential:
+    """2x64 tanh MLP initialised as SB3 does: orthogonal, gain √2 (output layer: given), zero biases."""
+    network = nn.Sequential(
         nn.Linear(inputs, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, outputs)
     )
+    linears = [module for module in network if isinstance(module, nn.Linear)]
+    for layer, gain in zip(linears, (2**0.5, 2**0.5, output_gain)):
+        nn.init.orthogonal_(layer.weight, gain=gain)
+        nn.init.zeros_(layer.bias)
+    return network
 
 
 def run_rlblocks(seed: int, env_steps: int) -> dict[str, float]:
@@ -52,7 +59,7 @@ def run_rlblocks(seed: int, env_steps: int) -> dict[str, float]:
         def __init__(self, observation_space, action_space):
             Model.__init__(self, observation_space, action_space, "cpu")
             CategoricalMixin.__init__(self, role="policy")
-            self.net = mlp(self.num_observations, self.num_actions)
+            self.net = mlp(self.num_observations, self.num_actions, output_gain=0.01)
 
         def compute(self, inputs, role=""):
             return self.net(inputs["states"]), {}
@@ -61,7 +68,7 @@ def run_rlblocks(seed: int, env_steps: int) -> dict[str, float]:
         def __init__(self, observation_space, action_space):
             Model.__init__(self, observation_space, action_space, "cpu")
             DeterministicMixin.__init__(self, role="value")
-            self.net = mlp(self.num_observations, 1)
+            self.net = mlp(self.num_observations, 1, output_gain=1.0)
 
         def compute(self, inputs, role=""):
             return self.net(inputs["states"]), {}
