@@ -17,6 +17,7 @@ observations + actions is a critic, one with a single output a value function, o
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ class ModelHints:
     description: str = ""
 
 
+@functools.lru_cache(maxsize=4096)
 def name_hints(path: str) -> Hints:
     """The hints carried by a name (or a role string)."""
     words = name_tokens(path)

@@ -36,8 +36,9 @@ Segment = tuple[Unit, ...]
 EXACT_NAME, SUFFIX_NAME = 8.0, 4.0
 SAME_FAMILY, SAME_PART, SAME_TARGET = 2.0, 1.0, 2.0
 LINK_BETWEEN_BLOCKS, PARTIAL_BLOCK, CONTINUES_PARENT, REUSED = 1.0, 1.0, 1.0, 0.5
-MAX_SEGMENTS = 50_000
-"""Chains enumerated per current block before giving up (only absurdly repetitive sources reach it)."""
+MAX_STEPS = 20_000
+"""Chain extensions tried per current block before giving up. Only sources with many
+interchangeable single-layer blocks reach it; the block is then reported, never guessed."""
 
 
 @dataclass
@@ -104,9 +105,12 @@ class _Matcher:
 
     # --------------------------------------------------------------- blocks
     def _align_block(self, block: list[Unit], parent: Unit | None) -> None:
-        segments = [
-            seg for seg in _chains(block, self.source_units, self.successors) if self._anchored(seg, parent)
-        ]
+        try:
+            segments = _chains(block, self.source_units, self.successors)
+        except _TooManyChains:
+            self._record_missing(block, reason="too many source chains fit it; choose with name_map")
+            return
+        segments = [seg for seg in segments if self._anchored(seg, parent)]
         if not segments:
             self._record_missing(block)
             return
@@ -223,9 +227,12 @@ class _Matcher:
             names = [candidate.names[candidate.leaves.index(leaf)] for candidate in candidates]
             self.result.ambiguous[name] = list(dict.fromkeys(names))
 
-    def _record_missing(self, block: list[Unit]) -> None:
+    def _record_missing(self, block: list[Unit], reason: str | None = None) -> None:
         chain = " -> ".join(unit.path for unit in block)
         for unit in block:
+            if reason is not None:
+                self.result.missing.update(dict.fromkeys(unit.names, reason))
+                continue
             alike = [source.path for source in self.source_units if source.signature == unit.signature]
             reason = (
                 f"source layers with these tensors ({', '.join(alike[:4])}) exist, but in no chain of "
@@ -277,13 +284,24 @@ def _successors(blocks: list[list[Unit]]) -> _Successors:
     )
 
 
+class _TooManyChains(Exception):
+    """The chain search for one block exceeded MAX_STEPS."""
+
+
 def _chains(block: list[Unit], source_units: list[Unit], successors: _Successors) -> list[Segment]:
-    """Every chain of source layers whose tensors line up with ``block``'s, layer by layer."""
+    """Every chain of source layers whose tensors line up with ``block``'s, layer by layer.
+
+    Raises:
+        _TooManyChains: more than MAX_STEPS extensions were tried.
+    """
     found: list[Segment] = []
+    steps = 0
 
     def extend(chain: list[Unit]) -> None:
-        if len(found) >= MAX_SEGMENTS:
-            return
+        nonlocal steps
+        steps += 1
+        if steps > MAX_STEPS:
+            raise _TooManyChains
         if len(chain) == len(block):
             found.append(tuple(chain))
             return

@@ -275,3 +275,11 @@ def test_name_hints_and_role_numbers():
     assert name_hints("net").families == frozenset()
     assert (role_ordinal("critic_2"), role_ordinal("target_critic_1"), role_ordinal("value")) == (2, 1, None)
     assert sibling_key("critic.qf0.2") == sibling_key("critic.qf1.2") == "critic.qf#.#"
+
+
+def test_a_source_of_many_interchangeable_layers_is_reported_not_guessed():
+    source = {f"layer{index}.weight": (64, 64) for index in range(40)}
+    current = {f"net.{index}.weight": (64, 64) for index in range(0, 12, 2)}
+    matching = match_tables(current, source, ModelHints(frozenset()))
+    assert matching.pairs == {}
+    assert set(matching.missing.values()) == {"too many source chains fit it; choose with name_map"}
