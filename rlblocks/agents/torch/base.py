@@ -332,12 +332,15 @@ class Agent:
                 statistics.load_into(scaler)
         status = True
         migrated = set()
+        names_of = {}
+        for name, module in self.checkpoint_modules.items():
+            names_of.setdefault(id(module), []).append(name)
         for name, module in self.checkpoint_modules.items():
             if hasattr(module, "migrate") and id(module) not in migrated:
                 migrated.add(id(module))
-                status &= module.migrate(
-                    path=path, name_map=name_map.get(name, {}), auto_mapping=auto_mapping, verbose=verbose
-                )
+                # a shared model (several roles) is left to work out its roles from its mixins
+                role = name if len(names_of[id(module)]) == 1 else None
+                status &= _migrate_as(module, role, path, name_map.get(name, {}), auto_mapping, verbose)
         self.set_mode("eval")
         return bool(status)
 
@@ -353,6 +356,24 @@ class Agent:
         if "net_output" in outputs and spaces.is_discrete(self.action_space):
             return torch.argmax(outputs["net_output"], dim=-1, keepdim=True)
         return actions
+
+
+def _migrate_as(
+    model: Any, role: str | None, path: str, name_map: Mapping[str, str], auto_mapping: bool, verbose: bool
+) -> bool:
+    """``model.migrate(...)`` with the agent's role name ("target_critic_2", ...) as the migration hint.
+
+    A model's own ``migration_role`` wins; otherwise the role is set for the call only, so that a
+    target network gets the source's target weights rather than a copy of the online ones.
+    """
+    has_own_role = role is None or getattr(model, "migration_role", None) is not None
+    if not has_own_role:
+        model.migration_role = role
+    try:
+        return model.migrate(path=path, name_map=name_map, auto_mapping=auto_mapping, verbose=verbose)
+    finally:
+        if not has_own_role:
+            del model.migration_role
 
 
 def latest_checkpoint(directory: str) -> str:

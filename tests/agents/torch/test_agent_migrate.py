@@ -55,3 +55,28 @@ def test_migrating_without_preprocessors_warns_that_actions_will_differ(caplog):
     finally:
         logging.getLogger("rlblocks").removeHandler(caplog.handler)
     assert 'set cfg["state_preprocessor"] = RunningStandardScaler' in caplog.text
+
+
+def test_shared_policy_value_model_migrates_both_heads():
+    from tests.helpers.models import SharedGaussianValue
+
+    path = os.path.join(DATA, "rlg_ppo_continuous_pendulum.pth")
+    truth = torch.load(os.path.join(DATA, "rlg_ppo_continuous_pendulum.groundtruth.pt"), weights_only=True)
+    observation_space = gym.spaces.Box(-8.0, 8.0, (3,), np.float32)
+    action_space = gym.spaces.Box(-2.0, 2.0, (1,), np.float32)
+    shared = SharedGaussianValue(observation_space, action_space, hidden=64)
+    shared.trunk = nn.Sequential(nn.Linear(3, 64), nn.ELU(), nn.Linear(64, 64), nn.ELU())
+    cfg = {
+        "state_preprocessor": RunningStandardScaler,
+        "value_preprocessor": RunningStandardScaler,
+        "experiment": {"write_interval": 0, "checkpoint_interval": 0},
+    }
+    agent = PPO({"policy": shared, "value": shared}, None, observation_space, action_space, "cpu", cfg)
+    assert agent.migrate(path) is True
+    with torch.no_grad():
+        processed = agent._state_preprocessor(truth["obs"])
+        mean = agent.policy.act({"states": processed}, role="policy")[2]["mean_actions"]
+        torch.testing.assert_close(mean, truth["outputs"]["mu"], atol=1e-5, rtol=0)
+        torch.testing.assert_close(
+            agent._values(truth["obs"]), truth["outputs"]["value"], atol=1e-5, rtol=1e-6
+        )
