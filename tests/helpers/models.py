@@ -86,3 +86,52 @@ class SharedGaussianValue(GaussianMixin, DeterministicMixin, Model):
         if role == "policy":
             return self.mean_head(features), self.log_std_parameter, {}
         return self.value_head(features), {}
+
+
+class DeterministicActor(DeterministicMixin, Model):
+    """μ(s) = output_scale · tanh(net(s)) (or net(s) without output_scale), for DDPG and TD3."""
+
+    def __init__(
+        self,
+        observation_space,
+        action_space,
+        device="cpu",
+        hidden=(64, 64),
+        activation=nn.ReLU,
+        output_scale=None,
+        clip_actions=False,
+    ):
+        Model.__init__(self, observation_space, action_space, device)
+        DeterministicMixin.__init__(self, clip_actions=clip_actions, role="policy")
+        self.net = mlp(self.num_observations, self.num_actions, hidden, activation)
+        self.output_scale = output_scale
+
+    def compute(self, inputs, role=""):
+        actions = self.net(inputs["states"])
+        if self.output_scale is not None:
+            actions = self.output_scale * torch.tanh(actions)
+        return actions, {}
+
+
+class Critic(DeterministicMixin, Model):
+    """Q(s, a) from the concatenated states and taken actions: (N, 1)."""
+
+    def __init__(self, observation_space, action_space, device="cpu", hidden=(64, 64), activation=nn.ReLU):
+        Model.__init__(self, observation_space, action_space, device)
+        DeterministicMixin.__init__(self, role="critic")
+        self.net = mlp(self.num_observations + self.num_actions, 1, hidden, activation)
+
+    def compute(self, inputs, role=""):
+        return self.net(torch.cat([inputs["states"], inputs["taken_actions"]], dim=1)), {}
+
+
+class QNetwork(DeterministicMixin, Model):
+    """Q(s, ·) for a Discrete action space: (N, n_actions)."""
+
+    def __init__(self, observation_space, action_space, device="cpu", hidden=(64, 64), activation=nn.ReLU):
+        Model.__init__(self, observation_space, action_space, device)
+        DeterministicMixin.__init__(self, role="q_network")
+        self.net = mlp(self.num_observations, self.num_actions, hidden, activation)
+
+    def compute(self, inputs, role=""):
+        return self.net(inputs["states"]), {}

@@ -1,0 +1,103 @@
+"""TD3: DDPG with twin critics, delayed policy updates, target smoothing (Fujimoto et al. 2018, 1802.09477).
+
+Data flow: act μ(s) + scaled exploration noise -> store (s, a, r, s', terminated) -> every step
+from ``learning_starts``, ``gradient_steps`` x (fresh batch -> a' = clamp(μ̄(s') + clip(ε, ±c))
+-> y = r + γ·(1 − terminated)·min(Q̄_1, Q̄_2)(s', a') -> critic step on both critics -> every
+``policy_delay``-th critic step: policy step on −Q_1(s, μ(s)) and Polyak-average all three targets).
+
+Differs from skrl 0.10:
+- works with the default config: without ``smooth_regularization_noise`` the target smoothing
+  noise is the paper's N(0, 0.2²) (skrl crashes on the first update, #14);
+- a fresh batch is sampled for every gradient step and its states are preprocessed once (#19);
+- the count of critic updates (the policy-delay phase) is checkpointed as "critic_updates";
+- the policy step computes no gradients for the critic's weights (it is frozen during it);
+- in eval running mode the agent acts with μ(s), without noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import torch
+
+from rlblocks.agents.torch.functional.returns import td_target
+from rlblocks.agents.torch.functional.targets import clipped_double_q, smoothed_target_actions
+from rlblocks.agents.torch.off_policy.actor_critic import DeterministicActorCritic
+from rlblocks.agents.torch.off_policy.agent import StepCounter, Transitions
+from rlblocks.agents.torch.td3.config import PAPER_SMOOTHING_STD, TD3Config
+from rlblocks.resources.noises.torch import GaussianNoise
+
+
+class TD3(DeterministicActorCritic):
+    """Twin Delayed Deep Deterministic policy gradient.
+
+    Models: "policy" and "target_policy" (Deterministic: (N, A) actions), "critic_1", "critic_2",
+    "target_critic_1" and "target_critic_2" (Deterministic on states and taken_actions: (N, 1)).
+    Targets are separate instances, copied from their sources here. Only "policy" is needed to act
+    without a memory.
+    """
+
+    TRAINING_ROLES: ClassVar[tuple[str, ...]] = (
+        "target_policy",
+        "critic_1",
+        "critic_2",
+        "target_critic_1",
+        "target_critic_2",
+    )
+    TARGET_ROLES: ClassVar[dict[str, str]] = {
+        "target_policy": "policy",
+        "target_critic_1": "critic_1",
+        "target_critic_2": "critic_2",
+    }
+    CRITIC_ROLES: ClassVar[tuple[str, ...]] = ("critic_1", "critic_2")
+
+    def __init__(
+        self,
+        models: Mapping[str, Any],
+        memory: Any = None,
+        observation_space: Any = None,
+        action_space: Any = None,
+        device: str | torch.device | None = None,
+        cfg: Mapping[str, Any] | TD3Config | None = None,
+    ) -> None:
+        """Check the models, copy the targets, build the optimizers, the smoothing noise and the preprocessor.
+
+        Raises:
+            ValueError: a missing model or a non-Box action space.
+            KeyError: an unknown config key (the message names the nearest valid one).
+        """
+        super().__init__(models, memory, observation_space, action_space, device, TD3Config.from_dict(cfg))
+        self.smoothing_noise = self.cfg.smooth_regularization_noise or GaussianNoise(
+            0.0, PAPER_SMOOTHING_STD, self.device
+        )
+        self.critic_updates = StepCounter()
+        self.register_checkpoint_module("critic_updates", self.critic_updates)
+
+    def _update(self, timestep: int, timesteps: int) -> None:
+        policy_loss = None
+        for _ in range(self.cfg.gradient_steps):
+            batch = self.sample_batch()
+            targets = self.smoothed_clipped_double_q_targets(batch)
+            critic_loss, q_values = self.critic_step(batch, targets)
+            self.critic_updates.count += 1
+            if self.critic_updates.count % self.cfg.policy_delay == 0:
+                policy_loss = self.deterministic_policy_loss(batch.states)
+                self.policy_step(policy_loss)
+                self.update_targets()
+            self.step_schedulers()
+        self.track_update(critic_loss, policy_loss, q_values, targets)
+
+    def smoothed_clipped_double_q_targets(self, batch: Transitions) -> torch.Tensor:
+        """Targets r + γ·(1 − terminated)·min(Q̄_1, Q̄_2)(s', clamp(μ̄(s') + clip(ε, ±c))); (B, 1)."""
+        with torch.no_grad():
+            next_actions = self.target_actions(batch.next_states)
+            next_actions = smoothed_target_actions(
+                next_actions,
+                self.smoothing_noise.sample(next_actions.shape),
+                self.cfg.smooth_regularization_clip,
+                self.action_low,
+                self.action_high,
+            )
+            next_values = clipped_double_q(*self.target_q_values(batch.next_states, next_actions))
+            return td_target(batch.rewards, next_values, batch.terminated, self.cfg.discount_factor)
