@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from rlblocks.agents.torch.functional.squashing import squash
 from rlblocks.cli import build
 from rlblocks.cli import run_dir as runs
 from rlblocks.cli.evaluate import load_agent
@@ -34,12 +35,19 @@ POLICY_ROLES = ("policy", "q_network")
 class ExportedPolicy(nn.Module):
     """Raw (N, num_observations) float32 observations -> the deterministic (N, A) actions.
 
+    It computes what the agent's ``act`` does in eval running mode, without sampling:
+
+    - "mean": a Gaussian policy's mean, clamped to the Box bounds (PPO, SAC without squashing);
+    - "squash": the mean squashed into the bounds with tanh (SAC with ``squash_actions``);
+    - "output": a deterministic actor's output, clipped if the model clips (TD3, DDPG);
+    - "argmax": the best action of a categorical policy's logits or of a Q-network.
+
     Args:
         policy: the acting model ("policy" or "q_network").
-        role: its role, passed to `compute`.
+        role: its role, passed to the model.
         preprocessor: the observation preprocessor (an ``nn.Module``), or None.
-        action_space: the env's action space (Box bounds clamp the actions).
-        choice: "mean" (Gaussian), "output" (deterministic actor) or "argmax" (categorical, Q-network).
+        action_space: the env's action space (its Box bounds clamp or squash).
+        choice: one of the four above.
     """
 
     def __init__(
@@ -50,22 +58,28 @@ class ExportedPolicy(nn.Module):
         self.role = role
         self.preprocessor = preprocessor
         self.choice = choice
-        self.clamps = choice != "argmax" and spaces.is_box(action_space)
-        if self.clamps:
+        if choice in ("mean", "squash") and spaces.is_box(action_space):
             low, high = spaces.box_bounds(action_space, "cpu")
             self.register_buffer("low", low)
             self.register_buffer("high", high)
+        elif choice in ("mean", "squash"):
+            self.choice = "output_of_compute"
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
         """Actions for a batch of raw observations."""
         states = observations.to(torch.float32)
         if self.preprocessor is not None:
             states = self.preprocessor(states)
-        output = self.policy.compute({"states": states}, role=self.role)[0]
+        inputs = {"states": states}
+        if self.choice == "output":
+            return self.policy.act(inputs, role=self.role)[0]
+        output = self.policy.compute(inputs, role=self.role)[0]
         if self.choice == "argmax":
             return torch.argmax(output, dim=-1, keepdim=True)
-        if self.clamps:
+        if self.choice == "mean":
             return torch.clamp(output, self.low, self.high)
+        if self.choice == "squash":
+            return squash(output, self.low, self.high)
         return output
 
 
@@ -95,7 +109,7 @@ def exportable_policy(agent: Any, action_space: Any) -> ExportedPolicy:
         raise CLIError(f"nothing to export: the agent has no {' or '.join(POLICY_ROLES)} model")
     policy = agent.models[role]
     if isinstance(policy, (GaussianMixin, MultivariateGaussianMixin)):
-        choice = "mean"
+        choice = "squash" if getattr(agent.cfg, "squash_actions", False) else "mean"
     elif isinstance(policy, CategoricalMixin) or role == "q_network":
         choice = "argmax"
     else:

@@ -10,7 +10,7 @@ What each source becomes (activations per library, as they ship by default):
 | source | algo | models |
 |---|---|---|
 | SB3 PPO/A2C ``MlpPolicy`` | ppo | categorical or Gaussian policy, value; Tanh |
-| SB3 SAC | sac | Gaussian policy (tanh mean x action bound), twin critics and targets; ReLU |
+| SB3 SAC | sac | Gaussian policy squashed into the bounds (squash_actions), twin critics and targets; ReLU |
 | SB3 TD3 / DDPG | td3 / ddpg | tanh actor x action bound, critics and targets; ReLU |
 | SB3 DQN | dqn | Q-network and target; ReLU |
 | rl_games a2c_continuous/discrete | ppo | policy, value (shared trunk copied into both), normalisation; ELU |
@@ -185,7 +185,7 @@ def _plan(library: str, tensors: dict[str, torch.Tensor], path: str) -> Plan:
     )
     if any(name.startswith("actor.latent_pi.") for name in names):
         trunk = _layer_sizes(tensors, "actor.latent_pi")
-        policy = _mlp("gaussian", trunk, "relu", output_activation="tanh")
+        policy = _mlp("gaussian", trunk, "relu", output_activation=None)
         return Plan(
             library,
             "sac",
@@ -193,6 +193,7 @@ def _plan(library: str, tensors: dict[str, torch.Tensor], path: str) -> Plan:
             trunk[0][1],
             int(tensors["actor.mu.weight"].shape[0]),
             {"policy": policy, "critic": critic_model},
+            agent={"squash_actions": True},  # SB3 squashes the Gaussian sample with tanh, as SAC does
             name_maps={"policy": {"log_std_parameter": "actor.log_std.bias"}},
             notes=["SAC's state-dependent log-std head became a constant log-std (its bias)"],
         )
@@ -267,8 +268,8 @@ def _scale_actors(plan: Plan, action_space: Any) -> None:
 
     The models then act in env units directly, as the source libraries' predictions do.
     """
-    if plan.action_kind != "box" or (plan.library == "stable-baselines3" and plan.algo == "ppo"):
-        return
+    if plan.action_kind != "box" or (plan.library == "stable-baselines3" and plan.algo in ("ppo", "sac")):
+        return  # SB3 PPO clips its mean; SAC squashes (squash_actions)
     scale = registry.action_scale(action_space)
     plan.models["policy"]["output_scale"] = scale
     if plan.library == "rl_games" and scale != 1.0:

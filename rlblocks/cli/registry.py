@@ -263,12 +263,12 @@ def default_models(algorithm: Algorithm, action_space: Any) -> dict[str, dict[st
         "output_activation": None,
     }
     if algorithm.name == "sac":
+        # an unbounded mean: configs/sac.yaml turns on squash_actions (tanh into the bounds)
         actor = {
             "kind": "gaussian",
             "hiddens": [256, 256],
             "hidden_activation": "relu",
-            "output_activation": "tanh",
-            "output_scale": scale,
+            "output_activation": None,
         }
         return {"policy": actor, "critic": critic}
     if algorithm.name in ("td3", "ddpg"):

@@ -23,7 +23,7 @@ CASES = {
     "sb3_ppo_pendulum.zip": ("ppo", None, "predict_deterministic_actions"),
     "sb3_ppo_cartpole.zip": ("ppo", None, "predict_deterministic_actions"),
     "sb3_sac_pendulum.zip": ("sac", None, "predict_deterministic_actions"),
-    "sb3_td3_pendulum.zip": ("td3", None, "predict_deterministic_actions"),
+    "sb3_td3_pendulum.zip": ("td3", "outputs", "actions_squashed"),  # in [-1, 1]: times 2 below
     "sb3_ddpg_pendulum.zip": ("ddpg", None, "predict_deterministic_actions"),
     "sb3_dqn_cartpole.zip": ("dqn", None, "predict_deterministic_actions"),
 }
@@ -40,7 +40,11 @@ def test_migrated_run_reproduces_the_source_deterministic_actions(name, tmp_path
     truth = torch.load(DATA / name.replace(".zip", ".groundtruth.pt").replace(".pth", ".groundtruth.pt"),
                        weights_only=True)  # fmt: skip
     for observations, suffix in (("obs", ""), ("obs_ood", "_ood")):
+        if observations not in truth:
+            continue  # the TD3 fixture has no out-of-distribution batch
         expected = truth[section + suffix][key] if section else truth[key + suffix]
+        if key == "actions_squashed":
+            expected = 2.0 * expected  # Pendulum's torque bound
         with torch.no_grad():
             actions = agent.act(truth[observations], 0, 1)[0]
         torch.testing.assert_close(
