@@ -135,3 +135,41 @@ class QNetwork(DeterministicMixin, Model):
 
     def compute(self, inputs, role=""):
         return self.net(inputs["states"]), {}
+
+
+def critic_models(observation_space, action_space, roles, hidden=(16,)):
+    """A `Critic` per role (online and target critics of the replay-based actor-critics)."""
+    return {role: Critic(observation_space, action_space, hidden=hidden) for role in roles}
+
+
+def sac_models(observation_space, action_space, hidden=(16,), squash=False):
+    """SAC's five models; without ``squash`` the policy bounds its actions itself (skrl 0.10 style)."""
+    policy = GaussianPolicy(
+        observation_space,
+        action_space,
+        hidden=hidden,
+        activation=nn.ReLU,
+        clip_actions=not squash,
+        output_scale=None if squash else float(action_space.high[0]),
+    )
+    roles = ("critic_1", "critic_2", "target_critic_1", "target_critic_2")
+    return {"policy": policy, **critic_models(observation_space, action_space, roles, hidden)}
+
+
+def deterministic_actor_critic_models(observation_space, action_space, critic_roles, hidden=(16,)):
+    """DDPG's (critic_roles ("critic",)) or TD3's (("critic_1", "critic_2")) models, with their targets."""
+    scale = float(action_space.high[0])
+    actors = {
+        role: DeterministicActor(observation_space, action_space, hidden=hidden, output_scale=scale)
+        for role in ("policy", "target_policy")
+    }
+    roles = (*critic_roles, *(f"target_{role}" for role in critic_roles))
+    return {**actors, **critic_models(observation_space, action_space, roles, hidden)}
+
+
+def dqn_models(observation_space, action_space, hidden=(16,)):
+    """DQN/DDQN's Q-network and target Q-network."""
+    return {
+        role: QNetwork(observation_space, action_space, hidden=hidden)
+        for role in ("q_network", "target_q_network")
+    }

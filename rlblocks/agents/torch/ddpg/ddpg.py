@@ -61,7 +61,6 @@ class DDPG(DeterministicActorCritic):
             policy_loss = self.deterministic_policy_loss(batch.states)
             self.policy_step(policy_loss)
             self.update_targets()
-            self.step_schedulers()
         self.track_update(critic_loss, policy_loss, q_values, targets)
 
     def q_targets(self, batch: Transitions) -> torch.Tensor:

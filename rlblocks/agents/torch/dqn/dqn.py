@@ -125,7 +125,6 @@ class DQN(OffPolicyAgent):
             q_values = self.q_values(batch.states).gather(1, batch.actions)
             loss = torch.nn.functional.mse_loss(q_values, targets)
             self.optimise(self.optimizer, loss, list(self.q_network.parameters()))
-            self.step_schedulers()
         if timestep % self.cfg.target_update_interval == 0:
             self.update_targets()
         if self.is_logging:

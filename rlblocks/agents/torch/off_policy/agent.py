@@ -106,7 +106,7 @@ class OffPolicyAgent(Agent):
         )
         if self.cfg.state_preprocessor is not None:
             self.register_checkpoint_module("state_preprocessor", self._state_preprocessor)
-        self._schedulers: list[Any] = []
+        self._schedulers: dict[torch.optim.Optimizer, Any] = {}
         if spaces.is_box(self.action_space):
             self.action_low, self.action_high = spaces.box_bounds(self.action_space, self.device)
 
@@ -168,7 +168,7 @@ class OffPolicyAgent(Agent):
             self.cfg.learning_rate_scheduler, optimizer, self.cfg.learning_rate_scheduler_kwargs
         )
         if scheduler is not None:
-            self._schedulers.append(scheduler)
+            self._schedulers[optimizer] = scheduler
             self.register_checkpoint_module(name.replace("optimizer", "scheduler"), scheduler)
         return optimizer
 
@@ -252,23 +252,24 @@ class OffPolicyAgent(Agent):
         parameters: list[torch.nn.Parameter],
         grad_norm_clip: float = 0,
     ) -> None:
-        """One optimizer step on ``loss``, gradients first clipped to ``grad_norm_clip`` (0: not clipped)."""
+        """One optimizer step on ``loss``, gradients first clipped to ``grad_norm_clip`` (0: not clipped).
+
+        The optimizer's learning-rate scheduler, if any, steps right after it.
+        """
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if grad_norm_clip > 0:
             torch.nn.utils.clip_grad_norm_(parameters, grad_norm_clip, foreach=True)
         optimizer.step()
+        scheduler = self._schedulers.get(optimizer)
+        if scheduler is not None:
+            scheduler.step()
 
     def update_targets(self, polyak: float | None = None) -> None:
         """Every target network moves towards its source: θ̄ ← (1 − ρ)·θ̄ + ρ·θ (ρ = 1: a hard copy)."""
         polyak = self.cfg.polyak if polyak is None else polyak
         for target, source in self._target_pairs:
             target.update_parameters(source, polyak=polyak)
-
-    def step_schedulers(self) -> None:
-        """Step every learning-rate scheduler once (after each gradient step)."""
-        for scheduler in self._schedulers:
-            scheduler.step()
 
     def track_statistics(self, tag: str, values: torch.Tensor) -> None:
         """Track the max, min and mean of ``values`` under ``tag (max)``, ``tag (min)``, ``tag (mean)``."""

@@ -30,7 +30,7 @@ class OffPolicyConfig(AgentConfig):
     polyak: float = 0.005
     """ρ of the target-network update θ̄ ← (1 − ρ)·θ̄ + ρ·θ, in [0, 1]; 1 is a hard copy."""
     learning_rate_scheduler: Any = None
-    """A scheduler class (e.g. LinearLR), one per optimizer, stepped per gradient step."""
+    """A scheduler class (e.g. LinearLR), one per optimizer, stepped after each step of its optimizer."""
     learning_rate_scheduler_kwargs: dict[str, Any] = field(default_factory=dict)
     """Keyword arguments of the scheduler."""
     state_preprocessor: Any = None
@@ -132,7 +132,7 @@ def check_noise(name: str, noise: Any) -> None:
     Raises:
         ValueError: anything else, e.g. a noise class instead of an instance.
     """
-    if noise is not None and not callable(getattr(noise, "sample", None)):
+    if noise is not None and (isinstance(noise, type) or not callable(getattr(noise, "sample", None))):
         raise ValueError(
             f"config key {name} must be a noise instance with a sample(size) method, e.g. "
             f"GaussianNoise(mean=0, std=0.1), or None; got {noise!r}"

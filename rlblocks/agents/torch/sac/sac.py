@@ -139,7 +139,6 @@ class SAC(ActorCriticAgent):
             if self.cfg.learn_entropy:
                 entropy_loss = self.entropy_step(log_prob)
             self.update_targets()
-            self.step_schedulers()
         self.track_update(critic_loss, policy_loss, q_values, targets)
         if self.is_logging:
             if self.cfg.learn_entropy:

@@ -10,6 +10,8 @@ Differs from skrl 0.10:
   noise is the paper's N(0, 0.2²) (skrl crashes on the first update, #14);
 - a fresh batch is sampled for every gradient step and its states are preprocessed once (#19);
 - the count of critic updates (the policy-delay phase) is checkpointed as "critic_updates";
+- the policy's learning-rate scheduler steps with the policy optimizer, every ``policy_delay``
+  gradient steps (skrl steps it every gradient step, so its schedule ran twice as fast);
 - the policy step computes no gradients for the critic's weights (it is frozen during it);
 - in eval running mode the agent acts with μ(s), without noise.
 """
@@ -85,7 +87,6 @@ class TD3(DeterministicActorCritic):
                 policy_loss = self.deterministic_policy_loss(batch.states)
                 self.policy_step(policy_loss)
                 self.update_targets()
-            self.step_schedulers()
         self.track_update(critic_loss, policy_loss, q_values, targets)
 
     def smoothed_clipped_double_q_targets(self, batch: Transitions) -> torch.Tensor:
