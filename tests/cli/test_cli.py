@@ -160,14 +160,18 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues_from_it(workdir):
     assert f"resumed at {stopped_at:,}" in result.stdout
 
 
-def test_migrate_sb3_fixture_then_eval_and_export(workdir):
-    run = workdir / "migrated"
-    result = rlblocks("migrate", str(DATA / "sb3_ppo_cartpole.zip"), "--run-dir", str(run), cwd=workdir)
-    assert "migrated stable-baselines3 PPO" in result.stdout and "CartPole-v1" in result.stdout
+@pytest.mark.parametrize(
+    ("fixture", "source"),
+    [("sb3_ppo_cartpole.zip", "stable-baselines3 PPO"), ("rlg_ppo_continuous_pendulum.pth", "rl_games PPO")],
+)
+def test_migrate_fixture_then_eval_and_export(workdir, fixture, source):
+    run = workdir / f"migrated_{fixture}"
+    result = rlblocks("migrate", str(DATA / fixture), "--run-dir", str(run), cwd=workdir)
+    assert f"migrated {source}" in result.stdout
     assert (run / "checkpoints" / "agent_0.pt").is_file()
     result = rlblocks("eval", str(run), "--episodes", "1", cwd=workdir)
-    assert re.search(r"return:\s+[\d.]+ ±", result.stdout)
-    result = rlblocks("export", str(run), "--format", "onnx", cwd=workdir)
+    assert re.search(r"return:\s+-?[\d.]+ ±", result.stdout)
+    result = rlblocks("export", str(run), "--format", "onnx", cwd=workdir)  # with rl_games' normalisation
     assert "outputs match the eager policy" in result.stdout
 
 
