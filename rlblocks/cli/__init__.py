@@ -53,7 +53,10 @@ def _friendly_errors(command: Command) -> Command:
 @_friendly_errors
 def train_command(
     algo: Annotated[str | None, typer.Option(help="Algorithm (see `rlblocks algos`). Default: ppo.")] = None,
-    env: Annotated[str | None, typer.Option(help="Gymnasium environment id. Default: CartPole-v1.")] = None,
+    env: Annotated[
+        str | None,
+        typer.Option(help="Gymnasium environment id. Default: CartPole-v1 (Pendulum-v1 for sac/td3/ddpg)."),
+    ] = None,
     config: Annotated[
         str | None, typer.Option("--config", help="YAML file overriding the ready config of the pair.")
     ] = None,

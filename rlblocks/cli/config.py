@@ -134,7 +134,7 @@ def resolve(
     """
     user = read_yaml(config_file) if config_file else {}
     algorithm = registry.get_algorithm(algo or user.get("algo") or DEFAULT_ALGORITHM)
-    env_id = env or user.get("env") or DEFAULT_ENV
+    env_id = env or user.get("env") or default_env(algorithm)
     layers = [
         packaged_config(algorithm.name),
         packaged_config(f"{algorithm.name}_{env_id}"),
@@ -146,6 +146,11 @@ def resolve(
     for layer in layers:
         merged = merge(merged, layer)
     return from_dict(merged)
+
+
+def default_env(algorithm: registry.Algorithm) -> str:
+    """CartPole-v1, or Pendulum-v1 for algorithms that need continuous actions."""
+    return DEFAULT_ENV if "discrete" in algorithm.action_kinds else registry.EXAMPLE_ENVS["box"]
 
 
 def from_dict(content: Mapping[str, Any]) -> RunConfig:

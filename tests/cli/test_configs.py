@@ -70,3 +70,9 @@ def test_unknown_model_entry_and_argument_name_the_nearest():
 
     with pytest.raises(CLIError, match='did you mean "hiddens"'):
         build_model("policy", {"kind": "categorical", "hidden": [4]}, 4, 2, "cpu")
+
+
+def test_continuous_only_algorithms_default_to_pendulum():
+    assert run_config.resolve("sac").env == "Pendulum-v1"
+    assert run_config.resolve("dqn").env == "CartPole-v1"
+    assert run_config.resolve().env == "CartPole-v1" and run_config.resolve().algo == "ppo"
