@@ -23,11 +23,11 @@ def vector_env(env_id: str, num_envs: int = 2):
     return wrap_env(gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync"), verbose=False)
 
 
-def models_for(name: str, env, hidden=(16,)) -> dict:
-    """The model dict agent ``name`` needs on ``env``."""
+def models_for(name: str, env, hidden=(16,), squash: bool = False) -> dict:
+    """The model dict agent ``name`` needs on ``env`` (``squash``: a SAC policy for squash_actions)."""
     spaces = (env.observation_space, env.action_space)
     if name == "sac":
-        return sac_models(*spaces, hidden=hidden)
+        return sac_models(*spaces, hidden=hidden, squash=squash)
     if name == "td3":
         return deterministic_actor_critic_models(*spaces, ("critic_1", "critic_2"), hidden=hidden)
     if name == "ddpg":
@@ -74,3 +74,27 @@ def set_linear(model, weight, bias=0.0) -> None:
     with torch.no_grad():
         layer.weight.copy_(torch.as_tensor(weight, dtype=torch.float32).view_as(layer.weight))
         layer.bias.fill_(bias)
+
+
+def train_from_scratch(
+    name: str, env_id: str, cfg: dict, timesteps: int, hidden=(64, 64), seed: int = 0, models=None
+):
+    """Seed everything, train agent ``name`` on one ``env_id`` env for ``timesteps``; return the agent.
+
+    The memory holds every transition of the run.
+    """
+    from rlblocks.utils import set_seed
+
+    set_seed(seed)
+    vector = gym.make_vec(env_id, num_envs=1, vectorization_mode="sync")
+    vector.reset(seed=seed)
+    env = wrap_env(vector, verbose=False)
+    agent, _ = make_agent(
+        name,
+        env=env,
+        cfg=cfg,
+        memory_size=timesteps,
+        models=models or models_for(name, env, hidden, cfg.get("squash_actions", False)),
+    )
+    train(agent, env, timesteps, close_environment_at_exit=True)
+    return agent
