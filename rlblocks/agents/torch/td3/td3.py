@@ -70,9 +70,9 @@ class TD3(DeterministicActorCritic):
             KeyError: an unknown config key (the message names the nearest valid one).
         """
         super().__init__(models, memory, observation_space, action_space, device, TD3Config.from_dict(cfg))
-        self.smoothing_noise = self.cfg.smooth_regularization_noise or GaussianNoise(
-            0.0, PAPER_SMOOTHING_STD, self.device
-        )
+        self.smoothing_noise = self.cfg.smooth_regularization_noise
+        if self.smoothing_noise is None:
+            self.smoothing_noise = GaussianNoise(0.0, PAPER_SMOOTHING_STD, self.device)
         self.critic_updates = StepCounter()
         self.register_checkpoint_module("critic_updates", self.critic_updates)
 
