@@ -1,30 +1,21 @@
 import pytest
 import torch
 
+from rlblocks.agents.torch.ddpg import DDPG_DEFAULT_CONFIG
 from rlblocks.agents.torch.td3 import TD3_DEFAULT_CONFIG
 from rlblocks.resources.noises.torch import GaussianNoise
 from tests.helpers.models import Critic, DeterministicActor
 from tests.helpers.off_policy import NO_LOGS, make_agent, parameters_of, set_linear, train, vector_env
 
 
-def test_default_config_keeps_skrl_keys_and_defaults():
+def test_default_config_is_ddpgs_plus_the_three_td3_keys():
     expected = {
-        "gradient_steps": 1,
-        "batch_size": 64,
-        "discount_factor": 0.99,
-        "polyak": 0.005,
-        "actor_learning_rate": 1e-3,
-        "critic_learning_rate": 1e-3,
-        "random_timesteps": 0,
-        "learning_starts": 0,
-        "grad_norm_clip": 0,
-        "exploration": {"noise": None, "initial_scale": 1.0, "final_scale": 1e-3, "timesteps": None},
+        **DDPG_DEFAULT_CONFIG,
         "policy_delay": 2,
         "smooth_regularization_noise": None,
         "smooth_regularization_clip": 0.5,
-        "rewards_shaper": None,
     }
-    assert {key: TD3_DEFAULT_CONFIG[key] for key in expected} == expected
+    assert expected == TD3_DEFAULT_CONFIG
 
 
 def test_trains_with_the_default_config():
