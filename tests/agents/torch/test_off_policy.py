@@ -139,6 +139,8 @@ def test_rewards_shaper_changes_only_what_the_memory_stores(name):
     agent, env = make_agent(name, cfg={"rewards_shaper": lambda rewards, t, T: rewards * 0 + 7})
     train(agent, env, 5)
     assert torch.all(agent.memory.get_tensor_by_name("rewards")[:5] == 7)
+    running_returns = agent.episode_statistics._returns  # the env's own rewards, summed over 5 steps
+    assert not torch.allclose(running_returns, torch.full_like(running_returns, 35.0))
 
 
 def test_checkpoint_round_trip_restores_every_module_and_the_actions(name, tmp_path):
