@@ -62,8 +62,8 @@ def safe_load(path: str | os.PathLike, map_location: str | torch.device | None =
         raise CheckpointError(
             f"refused to load {path!r}: {needs or 'it is a pickle the weights-only loader cannot read'}; "
             "unpickling it could run code from the file, so only tensors and plain containers are "
-            "loaded. If you trust the file, convert it once in a separate Python session: "
-            "torch.save(torch.load(path, weights_only=False)['model'], 'weights.pt')."
+            "loaded. If you trust the file, convert it once in a separate Python session: load it with "
+            "torch.load and weights_only=False, then torch.save only its tensors (e.g. its 'model' entry)."
         ) from error
     except Exception as error:  # torch raises many kinds (RuntimeError, EOFError, KeyError...) on bad bytes
         raise _unreadable(path, error) from error

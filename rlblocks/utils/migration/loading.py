@@ -48,9 +48,9 @@ def load_weights_only(stream: io.IOBase, origin: str) -> Any:
             f"refused to load {origin!r}: it can only be loaded by unpickling arbitrary objects "
             f"({needs or 'a pickle the weights-only loader cannot read'}), which could run code from the "
             "file. Only tensors, plain containers and numpy scalars are loaded. If you trust the file, "
-            "convert it once in a separate Python session: ckpt = torch.load(path, weights_only=False); "
-            "torch.save(ckpt['model'] if 'model' in ckpt else ckpt, 'weights.pt') (keep only the tensors); "
-            "then migrate(path='weights.pt')."
+            "convert it once in a separate Python session: load it with torch.load and "
+            "weights_only=False, torch.save its 'model' entry (or the whole dict if it has none) to "
+            "weights.pt, keeping only the tensors; then migrate(path='weights.pt')."
         ) from error
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as error:
         raise _unreadable(origin, error) from error
