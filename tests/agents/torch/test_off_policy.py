@@ -193,3 +193,21 @@ def test_a_target_that_is_its_source_is_a_clear_error(name):
     models[target] = models[SOURCE_OF[target]]
     with pytest.raises(ValueError, match="must be a separate instance"):
         make_agent(name, env=env, models=models)
+
+
+def test_set_mode_reaches_every_sub_module_and_respects_a_custom_train(name):
+    agent, _ = make_agent(name)
+    for mode, is_training in (("train", True), ("eval", False), ("train", True)):
+        agent.set_mode(mode)
+        assert all(
+            module.training is is_training for model in agent.models.values() for module in model.modules()
+        )
+    with pytest.raises(ValueError, match="Invalid mode"):
+        agent.set_mode("training")
+
+    calls = []
+    model = next(iter(agent.models.values()))
+    model.net.train = lambda mode=True: calls.append(mode)  # a sub-module with its own train()
+    fresh, _ = make_agent(name, models=agent.models)
+    fresh.set_mode("eval")
+    assert calls == [False]  # the slow path, through nn.Module.train, calls it

@@ -74,8 +74,9 @@ class DQN(OffPolicyAgent):
         self.q_network = self.models["q_network"]
         self.target_q_network = self.models.get("target_q_network")
         if self.memory is not None:
+            self.q_network_parameters = list(self.q_network.parameters())
             self.optimizer = self.build_optimizer(
-                "optimizer", self.q_network.parameters(), self.cfg.learning_rate
+                "optimizer", self.q_network_parameters, self.cfg.learning_rate
             )
 
     # ------------------------------------------------------------------ acting
@@ -94,10 +95,14 @@ class DQN(OffPolicyAgent):
         epsilon = exponential_epsilon(
             timestep, exploration.initial_epsilon, exploration.final_epsilon, exploration.timesteps
         )
-        random_actions = self.q_network.random_act({"states": processed}, role="q_network")[0]
         if self.is_logging:
             self.track_data(tags.EXPLORATION_EPSILON, epsilon)
-        return epsilon_greedy(greedy_actions, random_actions, epsilon), None, None
+        actions = epsilon_greedy(
+            greedy_actions,
+            epsilon,
+            lambda: self.q_network.random_act({"states": processed}, role="q_network")[0],
+        )
+        return actions, None, None
 
     def q_values(self, states: torch.Tensor) -> torch.Tensor:
         """Q(s, ·), (N, n_actions).
@@ -124,7 +129,7 @@ class DQN(OffPolicyAgent):
             targets = self.q_targets(batch)
             q_values = self.q_values(batch.states).gather(1, batch.actions)
             loss = torch.nn.functional.mse_loss(q_values, targets)
-            self.optimise(self.optimizer, loss, list(self.q_network.parameters()))
+            self.optimise(self.optimizer, loss, self.q_network_parameters)
         if timestep % self.cfg.target_update_interval == 0:
             self.update_targets()
         if self.is_logging:

@@ -62,9 +62,11 @@ class ActorCriticAgent(OffPolicyAgent):
         self.critics = [self.models.get(role) for role in self.CRITIC_ROLES]
         self.target_critics = [self.models.get(role) for role in self.target_critic_roles]
         if self.memory is not None:
+            self.policy_parameters = list(self.policy.parameters())
             self.policy_optimizer = self.build_optimizer(
-                "policy_optimizer", self.policy.parameters(), self.cfg.actor_learning_rate
+                "policy_optimizer", self.policy_parameters, self.cfg.actor_learning_rate
             )
+            self.first_critic_parameters = list(self.critics[0].parameters())
             self.critic_parameters = list(itertools.chain(*(critic.parameters() for critic in self.critics)))
             self.critic_optimizer = self.build_optimizer(
                 "critic_optimizer", self.critic_parameters, self.cfg.critic_learning_rate
@@ -94,7 +96,7 @@ class ActorCriticAgent(OffPolicyAgent):
 
     def policy_step(self, loss: torch.Tensor) -> None:
         """One step of the policy optimizer on ``loss``."""
-        self.optimise(self.policy_optimizer, loss, list(self.policy.parameters()), self.cfg.grad_norm_clip)
+        self.optimise(self.policy_optimizer, loss, self.policy_parameters, self.cfg.grad_norm_clip)
 
     def track_update(
         self,
@@ -172,7 +174,7 @@ class DeterministicActorCritic(ActorCriticAgent):
     def deterministic_policy_loss(self, states: torch.Tensor) -> torch.Tensor:
         """The actor loss −mean Q_1(s, μ(s)) (Silver et al. 2014): the critic's gradient moves μ uphill."""
         actions = self.policy.act({"states": states}, role="policy")[0]
-        with frozen(self.critics[0]):
+        with frozen(self.first_critic_parameters):
             q_value = self.critics[0].act(
                 {"states": states, "taken_actions": actions}, role=self.CRITIC_ROLES[0]
             )[0]

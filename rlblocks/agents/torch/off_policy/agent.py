@@ -26,6 +26,7 @@ from rlblocks.agents.torch.base import Agent
 from rlblocks.agents.torch.off_policy.config import OffPolicyConfig
 from rlblocks.agents.torch.optimizers import adam
 from rlblocks.agents.torch.preprocessing import build_preprocessor, build_scheduler
+from rlblocks.models.torch import Model
 from rlblocks.utils import spaces
 
 MEMORY_TENSORS = ("states", "actions", "rewards", "next_states", "terminated")
@@ -107,6 +108,7 @@ class OffPolicyAgent(Agent):
         if self.cfg.state_preprocessor is not None:
             self.register_checkpoint_module("state_preprocessor", self._state_preprocessor)
         self._schedulers: dict[torch.optim.Optimizer, Any] = {}
+        self._plain_modules: list[torch.nn.Module] | None = None
         if spaces.is_box(self.action_space):
             self.action_low, self.action_high = spaces.box_bounds(self.action_space, self.device)
 
@@ -171,6 +173,26 @@ class OffPolicyAgent(Agent):
             self._schedulers[optimizer] = scheduler
             self.register_checkpoint_module(name.replace("optimizer", "scheduler"), scheduler)
         return optimizer
+
+    def set_mode(self, mode: str) -> None:
+        """Put every model in "train" or "eval" mode, as `Agent.set_mode`; called twice per update.
+
+        ``nn.Module.train`` walks each model's module tree; when no model customises ``set_mode``
+        or ``train``, the mode flag of every sub-module is set directly from a list made once,
+        which costs a tenth as much (a DQN update is about a millisecond).
+        """
+        if mode not in ("train", "eval"):
+            super().set_mode(mode)  # raises the error
+            return
+        if self._plain_modules is None:
+            self._plain_modules = _modules_with_default_train(self.models.values())
+        if not self._plain_modules:
+            super().set_mode(mode)
+            return
+        is_training = mode == "train"
+        for module in self._plain_modules:
+            # what nn.Module.train sets, without its per-module __setattr__ checks
+            object.__setattr__(module, "training", is_training)
 
     # ------------------------------------------------------------------ hooks
     def preprocess(self, states: torch.Tensor) -> torch.Tensor:
@@ -283,16 +305,28 @@ class OffPolicyAgent(Agent):
         return self.cfg.experiment.write_interval > 0
 
 
+def _modules_with_default_train(models: Iterable[Any]) -> list[torch.nn.Module]:
+    """Every sub-module of ``models``, or [] if a model overrides ``set_mode`` or a module ``train``."""
+    modules = []
+    for model in models:
+        if model is None:
+            continue
+        if type(model).set_mode is not Model.set_mode:
+            return []
+        modules.extend(model.modules())
+    if any(type(module).train is not torch.nn.Module.train or "train" in vars(module) for module in modules):
+        return []
+    return modules
+
+
 @contextlib.contextmanager
-def frozen(*models: torch.nn.Module) -> Iterator[None]:
-    """Turn off the gradients of ``models``' parameters inside the block.
+def frozen(parameters: list[torch.nn.Parameter]) -> Iterator[None]:
+    """Turn off the gradients of ``parameters`` (trainable ones) for the operations inside the block.
 
     An actor's loss backpropagates *through* the critic to the actions; freezing the critic skips
     computing gradients for its weights, which the actor step does not use.
     """
-    parameters = [
-        parameter for model in models for parameter in model.parameters() if parameter.requires_grad
-    ]
+    parameters = [parameter for parameter in parameters if parameter.requires_grad]
     for parameter in parameters:
         parameter.requires_grad_(False)
     try:

@@ -156,12 +156,12 @@ class SAC(ActorCriticAgent):
     def policy_loss(self, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """E[α·log π(a|s) − min_k Q_k(s, a)], a ~ π(·|s) reparameterised; also log π(a|s) for the α step."""
         actions, log_prob = self.sample_actions(states)
-        with frozen(*self.critics):
+        with frozen(self.critic_parameters):
             q_value = clipped_double_q(*self.q_values(states, actions))
         return (self.entropy_coefficient.value * log_prob - q_value).mean(), log_prob
 
     def entropy_step(self, log_prob: torch.Tensor) -> torch.Tensor:
         """One step on −E[log α·(log π(a|s) + target entropy)]: α grows while the entropy is below target."""
         loss = -(self.entropy_coefficient.log_value * (log_prob.detach() + self.target_entropy)).mean()
-        self.optimise(self.entropy_optimizer, loss, list(self.entropy_coefficient.parameters()))
+        self.optimise(self.entropy_optimizer, loss, [self.entropy_coefficient.log_value])
         return loss.detach()
