@@ -93,7 +93,7 @@ class OffPolicyAgent(Agent):
         self._target_pairs = [
             (self.models[target], self.models[source])
             for target, source in self.TARGET_ROLES.items()
-            if self.models.get(target) is not None
+            if self.models.get(target) is not None and self.models.get(source) is not None
         ]
         for target, source in self._target_pairs:
             target.freeze_parameters(True)
