@@ -3,7 +3,10 @@
 Every agent keeps skrl's ``*_DEFAULT_CONFIG`` dict, derived from a dataclass so the two cannot
 drift. ``Config.from_dict(cfg)`` merges a user's (partial, possibly nested) dict onto the
 defaults, coerces numbers given as strings (YAML reads ``1e-3`` as a string), validates ranges in
-``__post_init__``, and rejects unknown keys with the nearest valid one.
+``__post_init__``, and rejects unknown keys with the nearest valid one. A config reads like the
+public dict (``cfg["lambda"]``, ``cfg.get("lambda")``, ``dict(cfg)``), so skrl code that reads
+dict configs keeps working. ``from_dict(cfg, allow_unknown=True)`` keeps top-level keys that are
+not fields: skrl's templates for custom agents and trainers pass keys of their own.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import copy
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from rlblocks.utils.suggest import did_you_mean
@@ -39,51 +42,105 @@ class Config:
     PUBLIC_KEYS: ClassVar[dict[str, str]] = {}
     KIND: ClassVar[str] = ""
     """What the config configures, for error messages ("PPO", "experiment", ...)."""
+    _extras: ClassVar[Mapping[str, Any]] = types.MappingProxyType({})
+    """Top-level keys that are not fields (only with ``allow_unknown``); set per instance."""
 
     @classmethod
-    def from_dict(cls: type[ConfigType], cfg: Mapping[str, Any] | None = None) -> ConfigType:
+    def from_dict(
+        cls: type[ConfigType], cfg: Mapping[str, Any] | None = None, *, allow_unknown: bool = False
+    ) -> ConfigType:
         """Build the config from a public dict merged onto the defaults.
+
+        Args:
+            cfg: the public dict (partial, possibly nested). A config of this class is copied; a
+                config of another class is read as its public dict.
+            allow_unknown: keep top-level keys that are not fields instead of rejecting them; they
+                are read by ``cfg[key]`` and ``cfg.get(key)`` and written by ``to_dict``. Nested
+                sections ("experiment") stay strict.
 
         Raises:
             ConfigKeyError: a key is not a known config key (the message suggests the nearest).
             ValueError: a value is out of range or of the wrong type.
         """
-        if isinstance(cfg, Config):
+        if isinstance(cfg, cls):
             return copy.deepcopy(cfg)
-        cfg = dict(cfg or {})
+        cfg = cfg.to_dict() if isinstance(cfg, Config) else dict(cfg or {})
         by_public_key = {cls.public_key(field.name): field for field in dataclasses.fields(cls)}
         hints = typing.get_type_hints(cls)
-        values = {}
+        values, extras = {}, {}
         for key, value in cfg.items():
-            if key not in by_public_key:
+            if key in by_public_key:
+                field = by_public_key[key]
+                values[field.name] = _coerce(key, value, hints[field.name])
+            elif allow_unknown:
+                extras[key] = value
+            else:
                 kind = cls.KIND or cls.__name__.removesuffix("Config")
                 raise ConfigKeyError(
                     f'unknown {kind} config key "{key}"{did_you_mean(key, by_public_key)}; '
                     f"valid keys: {', '.join(sorted(by_public_key))}"
                 )
-            field = by_public_key[key]
-            values[field.name] = _coerce(key, value, hints[field.name])
-        return cls(**values)
+        config = cls(**values)
+        if extras:
+            config._extras = extras
+        return config
 
     @classmethod
     def public_key(cls, field_name: str) -> str:
         """The public dict key of a field."""
         return cls.PUBLIC_KEYS.get(field_name, field_name)
 
+    @property
+    def extras(self) -> dict[str, Any]:
+        """A copy of the top-level keys that are not fields (kept by ``from_dict(allow_unknown=True)``)."""
+        return dict(self._extras)
+
     def to_dict(self) -> dict[str, Any]:
-        """The public dict (nested sections as dicts), as skrl's ``*_DEFAULT_CONFIG`` is laid out."""
+        """The public dict (nested sections as dicts), as skrl's ``*_DEFAULT_CONFIG`` is laid out.
+
+        The fields come first, in declaration order, then the extra keys.
+        """
         result = {}
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             result[self.public_key(field.name)] = value.to_dict() if isinstance(value, Config) else value
+        result.update(self._extras)
         return result
 
+    # ------------------------------------------------------------------ read like a dict
     def __getitem__(self, key: str) -> Any:
-        """Read a value by its public key (``cfg["lambda"]``), as skrl's dict configs are read."""
+        """Read a value by its public key (``cfg["lambda"]``), as skrl's dict configs are read.
+
+        Raises:
+            ConfigKeyError: no field or extra key has this public key.
+        """
         for field in dataclasses.fields(self):
             if self.public_key(field.name) == key:
                 return getattr(self, field.name)
-        raise ConfigKeyError(f'unknown config key "{key}"{did_you_mean(key, self.to_dict())}')
+        if key in self._extras:
+            return self._extras[key]
+        raise ConfigKeyError(f'unknown config key "{key}"{did_you_mean(key, self.keys())}')
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``cfg[key]``, or ``default`` when there is no such key (as ``dict.get``)."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def keys(self) -> list[str]:
+        """The public keys: fields, then extra keys (``dict(cfg)`` and ``**cfg`` use it)."""
+        return [self.public_key(field.name) for field in dataclasses.fields(self)] + list(self._extras)
+
+    def items(self) -> list[tuple[str, Any]]:
+        """(public key, value) pairs; nested sections stay configs (``to_dict`` gives dicts)."""
+        return [(key, self[key]) for key in self.keys()]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:

@@ -56,3 +56,64 @@ def test_section_must_be_a_dict():
 
     with pytest.raises(ValueError, match='section "inner" must be a dict'):
         Outer.from_dict({"inner": 3})
+
+
+@dataclass(kw_only=True)
+class Section(Config):
+    KIND = "section"
+    value: int = 1
+
+
+@dataclass(kw_only=True)
+class Example(Config):
+    KIND = "example"
+    rate: float = 0.5
+    section: Section = field(default_factory=Section)
+
+
+def test_a_config_reads_like_its_public_dict():
+    config = PPOConfig.from_dict({"lambda": 0.9})
+    assert config.get("lambda") == 0.9 and config.get("lamda") is None and config.get("lamda", 3) == 3
+    assert "lambda" in config and "gae_lambda" not in config
+    assert dict(config)["lambda"] == 0.9 and list(config) == list(PPO_DEFAULT_CONFIG)
+    assert dict(config.items()) == dict(config) and config.keys() == list(PPO_DEFAULT_CONFIG)
+    assert isinstance(dict(config)["experiment"], Config)  # sections stay typed; to_dict() gives dicts
+
+
+def test_unknown_keys_are_kept_with_allow_unknown_and_read_like_fields():
+    config = Example.from_dict({"rate": "0.25", "my_key": 3, "other": [1]}, allow_unknown=True)
+    assert config.rate == 0.25 and config["rate"] == 0.25
+    assert config["my_key"] == 3 and config.get("my_key") == 3 and config.get("missing", 7) == 7
+    assert "my_key" in config and config.extras == {"my_key": 3, "other": [1]}
+    assert config.to_dict() == {"rate": 0.25, "section": {"value": 1}, "my_key": 3, "other": [1]}
+    assert config.keys() == ["rate", "section", "my_key", "other"]
+
+
+def test_extra_keys_are_per_instance_and_survive_a_copy():
+    lenient = Example.from_dict({"my_key": 3}, allow_unknown=True)
+    assert Example.from_dict({}).extras == {} and Example().extras == {}
+    copied = Example.from_dict(lenient)
+    assert copied.extras == {"my_key": 3} and copied is not lenient
+    copied.extras["my_key"] = 4  # `extras` is a copy
+    assert copied["my_key"] == 3
+
+
+def test_unknown_keys_are_still_rejected_by_default_and_in_nested_sections():
+    with pytest.raises(ConfigKeyError, match='unknown example config key "rat" \\(did you mean "rate"\\?\\)'):
+        Example.from_dict({"rat": 1})
+    with pytest.raises(ConfigKeyError, match=r'section config key "valu" \(did you mean "value"\?\)'):
+        Example.from_dict({"my_key": 1, "section": {"valu": 2}}, allow_unknown=True)
+
+
+def test_reading_a_missing_key_names_the_nearest_key_including_extras():
+    config = Example.from_dict({"my_key": 3}, allow_unknown=True)
+    with pytest.raises(ConfigKeyError, match='unknown config key "my_kye" \\(did you mean "my_key"\\?\\)'):
+        config["my_kye"]
+
+
+def test_a_config_of_another_class_is_read_as_its_public_dict():
+    lenient = Section.from_dict({"value": 5, "rate": 0.75}, allow_unknown=True)
+    config = Example.from_dict(lenient, allow_unknown=True)
+    assert type(config) is Example and config.rate == 0.75 and config.extras == {"value": 5}
+    with pytest.raises(ConfigKeyError, match='unknown example config key "value"'):
+        Example.from_dict(Section())
