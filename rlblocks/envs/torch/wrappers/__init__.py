@@ -16,11 +16,12 @@ from rlblocks import logger
 from rlblocks.envs.torch.wrappers.base import Wrapper
 from rlblocks.envs.torch.wrappers.gym import GymWrapper
 from rlblocks.envs.torch.wrappers.gymnasium import GymnasiumWrapper
+from rlblocks.envs.torch.wrappers.torch_vector import TorchVectorWrapper, is_batched_vector_env
 from rlblocks.utils.suggest import did_you_mean
 
-__all__ = ["GymWrapper", "GymnasiumWrapper", "Wrapper", "wrap_env"]
+__all__ = ["GymWrapper", "GymnasiumWrapper", "TorchVectorWrapper", "Wrapper", "wrap_env"]
 
-WRAPPERS = {"gym": GymWrapper, "gymnasium": GymnasiumWrapper}
+WRAPPERS = {"gym": GymWrapper, "gymnasium": GymnasiumWrapper, "torch": TorchVectorWrapper}
 """The `wrapper` tags rlblocks supports, besides "auto"."""
 
 SKRL_ONLY_WRAPPERS = (
@@ -41,9 +42,11 @@ def wrap_env(
     """Wrap an environment so that it takes and returns torch tensors (see `Wrapper`).
 
     Args:
-        env: a gymnasium env or vector env, or a legacy gym env or vector env. An rlblocks
-            `Wrapper` is returned as it is.
-        wrapper: "auto" (detect from the env's classes), "gymnasium" or "gym".
+        env: a gymnasium env or vector env, a legacy gym env or vector env, or a vector env
+            that speaks torch (`rlblocks.envs.torch.batched`). An rlblocks `Wrapper` is returned
+            as it is.
+        wrapper: "auto" (detect from the env's classes), "gymnasium", "gym" or "torch" (a
+            torch-returning vector env with SAME_STEP autoreset, see `TorchVectorWrapper`).
         verbose: log the env's class and the wrapper chosen.
         device: where the tensors are put (default: `env.device` if the env has one, else cpu).
 
@@ -72,15 +75,18 @@ def wrap_env(
 
 
 def _detect(env: Any) -> str:
-    """Tag of the wrapper that fits the env ("gymnasium" or "gym"), from its class hierarchy."""
+    """Tag of the wrapper that fits the env ("torch", "gymnasium" or "gym"), from its class hierarchy."""
+    if is_batched_vector_env(env):  # a gymnasium VectorEnv too, so checked first
+        return "torch"
     if isinstance(env, (GymnasiumEnv, GymnasiumVectorEnv)):
         return "gymnasium"
     if any(klass.__module__.split(".")[0] == "gym" for klass in type(env).__mro__):
         return "gym"
     raise ValueError(
         f"wrap_env cannot tell which wrapper fits {type(env).__name__} (classes: {_class_names(env)}); "
-        'it recognises gymnasium and gym envs. Pass wrapper="gymnasium" or wrapper="gym" if the env '
-        "follows one of those APIs."
+        "it recognises gymnasium and gym envs and rlblocks' batched torch envs. Pass "
+        'wrapper="gymnasium", wrapper="gym" or wrapper="torch" (a vector env returning torch tensors) '
+        "if the env follows one of those APIs."
     )
 
 
