@@ -14,6 +14,10 @@ The last line relies on the wrappers' autoreset contract (`rlblocks.envs.torch.W
 env's final observation is in `next_states`, its reset observation comes from `reset()`. `states` is
 rebound, never copied into, so a tensor an agent kept is never changed behind its back.
 
+The built-in trainers call every agent's `init(trainer_cfg=...)` at the end of `Trainer.__init__`
+and reject unknown cfg keys; a direct subclass of `Trainer` (skrl's custom-trainer template) calls
+`init` itself and may pass cfg keys of its own (see `Trainer.STRICT_CONFIG`, `Trainer.INITS_AGENTS`).
+
 Differs from skrl 0.10: evaluation calls the agents' own `post_interaction` in eval running mode
 (the agent writes no memory, runs no update and writes no checkpoint; bug #26); the config is
 validated (`TrainerConfig`); `resume` starts training at the agents' `timestep`; the env is closed
@@ -23,13 +27,14 @@ only if `close_environment_at_exit`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
 from rlblocks import logger
 from rlblocks.trainers.torch.config import TrainerConfig
 from rlblocks.trainers.torch.progress import ProgressBar
+from rlblocks.utils.config import ConfigKeyError
 
 
 def generate_equally_spaced_scopes(num_envs: int, num_agents: int) -> list[int]:
@@ -50,6 +55,23 @@ def generate_equally_spaced_scopes(num_envs: int, num_agents: int) -> list[int]:
     return scopes
 
 
+class _ConfigField:
+    """A trainer attribute that reads and writes the `cfg` field of the same name.
+
+    skrl's trainers expose `timesteps`, `headless`, ... as attributes; reading them from `cfg`
+    keeps one source for each value.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, trainer: Trainer | None, owner: type | None = None) -> Any:
+        return self if trainer is None else getattr(trainer.cfg, self.name)
+
+    def __set__(self, trainer: Trainer, value: Any) -> None:
+        setattr(trainer.cfg, self.name, value)
+
+
 class Trainer:
     """Base class of the trainers: config, agents and their env scopes, and the step loop.
 
@@ -58,13 +80,30 @@ class Trainer:
         agents: one agent, or a list of agents sharing the env's sub-envs.
         agents_scope: for several agents, the number of sub-envs of each, in order (default: equal
             shares, see `generate_equally_spaced_scopes`); they must add up to `env.num_envs`.
-        cfg: trainer config (`TrainerConfig` keys); unknown keys raise a KeyError.
+        cfg: trainer config (`TrainerConfig` keys, merged onto the defaults); with `STRICT_CONFIG`
+            an unknown key raises a `ConfigKeyError` naming the nearest valid one.
 
     Attributes:
+        cfg: the typed config, read like skrl's dict (`cfg["timesteps"]`, `cfg.get("my_key")`).
         agents: the single agent, or the list of agents.
         agents_scope: for several agents, the (start, end) sub-env slice of each.
         num_agents: the number of agents.
+        timesteps, headless, disable_progressbar, close_environment_at_exit: the `cfg` fields.
     """
+
+    STRICT_CONFIG: ClassVar[bool] = False
+    """Reject cfg keys that are not `TrainerConfig` keys. False on `Trainer` itself, so that a
+    custom trainer written from skrl's template can pass keys of its own (kept as extra keys); the
+    built-in trainers, and so their subclasses, set it."""
+    INITS_AGENTS: ClassVar[bool] = False
+    """Call every agent's `init(trainer_cfg=...)` at the end of `__init__`. False on `Trainer`
+    itself, because skrl's custom-trainer template calls `init` in its own constructor; the
+    built-in trainers, and so their subclasses, set it."""
+
+    timesteps = _ConfigField()
+    headless = _ConfigField()
+    disable_progressbar = _ConfigField()
+    close_environment_at_exit = _ConfigField()
 
     def __init__(
         self,
@@ -73,20 +112,35 @@ class Trainer:
         agents_scope: Sequence[int] | None = None,
         cfg: Mapping[str, Any] | None = None,
     ) -> None:
-        self.cfg: dict[str, Any] = TrainerConfig.from_dict(cfg).to_dict()
+        self.cfg: TrainerConfig = self._config(cfg)
         self.env = env
         self.agents = agents
         self.agents_scope: list[Any] = list(agents_scope) if agents_scope is not None else []
-        self.timesteps: int = self.cfg["timesteps"]
-        self.headless: bool = self.cfg["headless"]
-        self.disable_progressbar: bool = self.cfg["disable_progressbar"]
-        self.close_environment_at_exit: bool = self.cfg["close_environment_at_exit"]
         self.initial_timestep = 0
         self.num_agents = 0
         self._setup_agents()
         self._agents: list[Any] = self.agents if self.num_agents > 1 else [self.agents]
         self._slices: list[slice] = [slice(start, end) for start, end in self.agents_scope]
         self._rendering = False  # set from `headless` and the env's render_mode when a run starts
+        if self.INITS_AGENTS:
+            for agent in self._agents:
+                agent.init(trainer_cfg=self.cfg.to_dict())
+
+    def _config(self, cfg: Mapping[str, Any] | None) -> TrainerConfig:
+        """The typed config; unknown keys are kept as extras unless `STRICT_CONFIG`.
+
+        Raises:
+            ConfigKeyError: with `STRICT_CONFIG`, a key that is not a `TrainerConfig` key.
+        """
+        try:
+            return TrainerConfig.from_dict(cfg, allow_unknown=not self.STRICT_CONFIG)
+        except ConfigKeyError as error:
+            if "STRICT_CONFIG" in vars(type(self)):
+                raise
+            raise ConfigKeyError(
+                f"{error}. {type(self).__name__} inherits STRICT_CONFIG = True; set STRICT_CONFIG = False "
+                "on it to pass keys of its own."
+            ) from None
 
     def __str__(self) -> str:
         lines = [f"{type(self).__name__} (num_agents: {self.num_agents}, scopes: {self.agents_scope})"]
@@ -169,11 +223,10 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
     def _run(self, training: bool) -> None:
         """Train or evaluate from the start timestep to `timesteps`, then maybe close the env."""
-        self._set_running_mode("train" if training else "eval")
-        self._rendering = self._should_render()
+        self._enter_mode("train" if training else "eval")
         start = self._start_timestep() if training else 0
         timesteps = self.timesteps
-        progress = ProgressBar(self._agents, start, timesteps, disable=self.disable_progressbar)
+        progress = self._progress_bar(start, timesteps)
         try:
             states = self.env.reset()[0]
             for timestep in range(start, timesteps):
@@ -242,9 +295,18 @@ class Trainer:
             agent.post_interaction(timestep=timestep, timesteps=timesteps)
 
     # ------------------------------------------------------------------ helpers
+    def _enter_mode(self, mode: str) -> None:
+        """Set the agents' running mode ("train" or "eval") and decide whether to render."""
+        self._set_running_mode(mode)
+        self._rendering = self._should_render()
+
     def _set_running_mode(self, mode: str) -> None:
         for agent in self._agents:
             agent.set_running_mode(mode)
+
+    def _progress_bar(self, initial: int, total: int) -> ProgressBar:
+        """A bar over the timesteps `initial..total`, hidden as `disable_progressbar` says."""
+        return ProgressBar(self._agents, initial, total, disable=self.disable_progressbar)
 
     def _should_render(self) -> bool:
         if self.headless:
@@ -257,7 +319,7 @@ class Trainer:
         Raises:
             ValueError: `resume` with agents at different timesteps.
         """
-        if not self.cfg["resume"]:
+        if not self.cfg.resume:
             return self.initial_timestep
         done = sorted({int(agent.timestep) for agent in self._agents})
         if len(done) > 1:

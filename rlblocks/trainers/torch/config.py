@@ -14,7 +14,11 @@ from rlblocks.utils.config import Config, check_range
 
 @dataclasses.dataclass(kw_only=True)
 class TrainerConfig(Config):
-    """Configuration shared by the Sequential, Parallel and Manual trainers."""
+    """Configuration shared by the Sequential, Parallel and Manual trainers.
+
+    A custom trainer (a direct subclass of `Trainer`) may pass keys of its own; they are kept as
+    extra keys (`Config.from_dict(..., allow_unknown=True)`) and read by `trainer.cfg["my_key"]`.
+    """
 
     KIND: ClassVar[str] = "trainer"
 
@@ -22,8 +26,8 @@ class TrainerConfig(Config):
     """Number of environment steps to train or evaluate (each step advances every sub-env once)."""
     headless: bool = False
     """If False, call `env.render()` after each step, provided the env has a `render_mode`."""
-    disable_progressbar: bool = False
-    """Hide the tqdm progress bar."""
+    disable_progressbar: bool | None = False
+    """Hide the tqdm progress bar; None hides it when stdout is not a terminal (a log file, CI)."""
     close_environment_at_exit: bool = True
     """Close the env at the end of `train()`/`eval()`; set False to evaluate after training."""
     resume: bool = False
@@ -44,6 +48,11 @@ class TrainerConfig(Config):
             value = getattr(self, field.name)
             if field.type in ("bool", bool) and not isinstance(value, bool):
                 raise ValueError(f'trainer config key "{field.name}" must be True or False, got {value!r}.')
+        if self.disable_progressbar is not None and not isinstance(self.disable_progressbar, bool):
+            raise ValueError(
+                'trainer config key "disable_progressbar" must be True, False or None (hide it when '
+                f"stdout is not a terminal), got {self.disable_progressbar!r}."
+            )
 
 
 TRAINER_DEFAULT_CONFIG = TrainerConfig.defaults()

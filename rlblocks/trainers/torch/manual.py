@@ -29,6 +29,9 @@ class ManualTrainer(Trainer):
     the first call of that mode. See `Trainer` for the arguments.
     """
 
+    STRICT_CONFIG = True
+    INITS_AGENTS = True
+
     def __init__(
         self,
         env: Any,
@@ -37,8 +40,6 @@ class ManualTrainer(Trainer):
         cfg: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(env=env, agents=agents, agents_scope=agents_scope, cfg=cfg)
-        for agent in self._agents:
-            agent.init(trainer_cfg=self.cfg)
         self.states: torch.Tensor | None = None
         self._next_timestep: dict[str, int | None] = {"train": None, "eval": 0}
         self._progress: dict[str, ProgressBar] = {}
@@ -65,8 +66,7 @@ class ManualTrainer(Trainer):
 
     def _one_step(self, mode: str, timestep: int | None, timesteps: int | None) -> None:
         if self._mode != mode:
-            self._set_running_mode(mode)
-            self._rendering = self._should_render()
+            self._enter_mode(mode)
             self._mode = mode
         if timestep is None:
             timestep = self._next_timestep[mode]
@@ -74,9 +74,7 @@ class ManualTrainer(Trainer):
                 timestep = self._start_timestep()
         timesteps = self.timesteps if timesteps is None else timesteps
         if mode not in self._progress:
-            self._progress[mode] = ProgressBar(
-                self._agents, timestep, timesteps, disable=self.disable_progressbar
-            )
+            self._progress[mode] = self._progress_bar(timestep, timesteps)
         if self.states is None:
             self.states = self.env.reset()[0]
         self.states = self._step(self.states, timestep, timesteps, training=mode == "train")

@@ -17,7 +17,7 @@ used.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -37,18 +37,12 @@ class ParallelTrainer(Trainer):
     arguments and the step loop.
     """
 
-    def __init__(
-        self,
-        env: Any,
-        agents: Any,
-        agents_scope: Sequence[int] | None = None,
-        cfg: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(env=env, agents=agents, agents_scope=agents_scope, cfg=cfg)
-        for agent in self._agents:
-            agent.init(trainer_cfg=self.cfg)
-        self._workers: list[ThreadPoolExecutor] = []
-        self._training = True
+    STRICT_CONFIG = True
+    INITS_AGENTS = True
+    _workers: Sequence[ThreadPoolExecutor] = ()
+    """One single-thread executor per agent while a multi-agent run is on; empty otherwise."""
+    _training = True
+    """Whether the current run trains (the workers call `pre_interaction` only then)."""
 
     def train(self) -> None:
         """Train for `cfg["timesteps"]` timesteps (from the agents' `timestep` with `resume`)."""
@@ -62,6 +56,7 @@ class ParallelTrainer(Trainer):
         if self.num_agents == 1:
             self._run(training)
             return
+        self._training = training
         # one single-thread executor per agent: an agent's calls always run on the same thread
         self._workers = [
             ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"rlblocks-agent-{index}")
@@ -72,11 +67,7 @@ class ParallelTrainer(Trainer):
         finally:
             for worker in self._workers:
                 worker.shutdown(wait=True)
-            self._workers = []
-
-    def _step(self, states: torch.Tensor, timestep: int, timesteps: int, training: bool) -> torch.Tensor:
-        self._training = training
-        return super()._step(states, timestep, timesteps, training)
+            self._workers = ()
 
     def _pre_interaction(self, timestep: int, timesteps: int) -> None:
         if not self._workers:

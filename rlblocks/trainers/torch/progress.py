@@ -6,6 +6,7 @@ and written to the bar at most every `refresh_seconds`.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -20,7 +21,8 @@ class ProgressBar:
         agents: the agents whose `recent_mean_return` (float or None) is shown.
         initial: the first timestep (a resumed run starts past 0).
         total: the number of timesteps of the whole run.
-        disable: show nothing; `update` then does nothing.
+        disable: show nothing; `update` then does nothing. None: disable when stdout is not a
+            terminal (skrl's meaning of `disable_progressbar=None`).
         refresh_seconds: the least time between two postfix refreshes.
     """
 
@@ -29,13 +31,15 @@ class ProgressBar:
         agents: Sequence[Any],
         initial: int,
         total: int,
-        disable: bool = False,
+        disable: bool | None = False,
         refresh_seconds: float = 0.5,
     ) -> None:
         self.agents = list(agents)
-        self.disabled = disable
+        self.disabled = not sys.stdout.isatty() if disable is None else disable
         self.refresh_seconds = refresh_seconds
-        self._bar = tqdm.tqdm(total=total, initial=initial, disable=disable, unit="timestep", smoothing=0.1)
+        self._bar = tqdm.tqdm(
+            total=total, initial=initial, disable=self.disabled, unit="timestep", smoothing=0.1
+        )
         self._next_refresh = time.monotonic() + refresh_seconds
 
     def update(self) -> None:

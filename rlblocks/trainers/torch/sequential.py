@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-
 from rlblocks.trainers.torch.base import Trainer
 from rlblocks.trainers.torch.config import TrainerConfig
 
@@ -16,20 +13,12 @@ rlblocks keys close_environment_at_exit True, resume False, stochastic_evaluatio
 class SequentialTrainer(Trainer):
     """Train or evaluate one or several agents, calling each agent's hooks in turn every step.
 
-    The agents' `init(trainer_cfg=cfg)` is called here, in the constructor. See `Trainer` for the
+    The agents' `init(trainer_cfg=cfg)` is called in the constructor. See `Trainer` for the
     arguments and the step loop.
     """
 
-    def __init__(
-        self,
-        env: Any,
-        agents: Any,
-        agents_scope: Sequence[int] | None = None,
-        cfg: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(env=env, agents=agents, agents_scope=agents_scope, cfg=cfg)
-        for agent in self._agents:
-            agent.init(trainer_cfg=self.cfg)
+    STRICT_CONFIG = True
+    INITS_AGENTS = True
 
     def train(self) -> None:
         """Train for `cfg["timesteps"]` timesteps (from the agents' `timestep` with `resume`)."""

@@ -1,11 +1,21 @@
-"""Trainer base: config validation, scopes and their errors, generate_equally_spaced_scopes."""
+"""Trainer base: config validation, agents' init, custom trainers, scopes and their errors."""
+
+import inspect
 
 import pytest
 from gymnasium.vector import SyncVectorEnv
 
 from rlblocks.envs.torch import wrap_env
-from rlblocks.trainers.torch import SequentialTrainer, Trainer, generate_equally_spaced_scopes
+from rlblocks.trainers.torch import (
+    ManualTrainer,
+    ParallelTrainer,
+    SequentialTrainer,
+    Trainer,
+    generate_equally_spaced_scopes,
+)
+from rlblocks.trainers.torch.config import TrainerConfig
 from rlblocks.trainers.torch.sequential import SEQUENTIAL_TRAINER_DEFAULT_CONFIG
+from rlblocks.utils.config import ConfigKeyError
 from tests.helpers.envs import make_counter_env
 from tests.trainers.torch.fake_agent import FakeAgent
 
@@ -24,7 +34,8 @@ def test_default_config_has_skrl_keys_and_rlblocks_extras():
         "stochastic_evaluation": False,
     }
     trainer = SequentialTrainer(counter_envs(1), FakeAgent(), cfg={"timesteps": 7})
-    assert trainer.cfg == {**SEQUENTIAL_TRAINER_DEFAULT_CONFIG, "timesteps": 7} and trainer.timesteps == 7
+    assert trainer.cfg.to_dict() == {**SEQUENTIAL_TRAINER_DEFAULT_CONFIG, "timesteps": 7}
+    assert trainer.timesteps == 7 and trainer.cfg["timesteps"] == 7 and trainer.cfg.get("timesteps") == 7
 
 
 def test_unknown_config_key_names_the_nearest_valid_key():
@@ -106,3 +117,104 @@ def test_single_agent_train_runs_the_loop():
     trainer = SequentialTrainer(counter_envs(1), agent, cfg={"timesteps": 2, "disable_progressbar": True})
     trainer.single_agent_train()
     assert agent.hooks("pre_interaction") == [(0, 2), (1, 2)]
+
+
+@pytest.mark.parametrize("trainer_class", [SequentialTrainer, ParallelTrainer, ManualTrainer])
+@pytest.mark.parametrize("num_agents", [1, 2])
+def test_each_builtin_trainer_calls_init_once_per_agent_with_the_config_dict(trainer_class, num_agents):
+    agents = [FakeAgent() for _ in range(num_agents)]
+    trainer = trainer_class(counter_envs(2), agents, cfg={"timesteps": 3, "disable_progressbar": True})
+    for agent in agents:
+        assert agent.calls == [("init",)]
+        assert agent.trainer_cfg == {
+            **SEQUENTIAL_TRAINER_DEFAULT_CONFIG,
+            "timesteps": 3,
+            "disable_progressbar": True,
+        }
+    trainer.train()
+    assert [agent.calls.count(("init",)) for agent in agents] == [1] * num_agents
+
+
+def test_builtin_trainer_constructors_keep_the_skrl_signature():
+    expected = ["self", "env", "agents", "agents_scope", "cfg"]
+    for trainer_class in (Trainer, SequentialTrainer, ParallelTrainer, ManualTrainer):
+        parameters = inspect.signature(trainer_class.__init__).parameters
+        assert list(parameters) == expected
+        assert parameters["agents_scope"].default is None and parameters["cfg"].default is None
+
+
+class TemplateTrainer(Trainer):
+    """skrl's custom-trainer template: it calls `init` itself and has a key of its own."""
+
+    def __init__(self, env, agents, agents_scope=None, cfg=None):
+        super().__init__(env=env, agents=agents, agents_scope=agents_scope, cfg={"my_key": 3, **(cfg or {})})
+        for agent in self._agents:
+            agent.init(trainer_cfg=self.cfg)
+
+    def train(self):
+        self._run(training=True)
+
+
+def test_a_custom_trainer_from_the_skrl_template_inits_each_agent_once_and_keeps_its_keys():
+    agent = FakeAgent()
+    trainer = TemplateTrainer(counter_envs(1), agent, cfg={"timesteps": 2, "disable_progressbar": True})
+    assert agent.calls == [("init",)]
+    assert agent.trainer_cfg == {
+        **SEQUENTIAL_TRAINER_DEFAULT_CONFIG,
+        "timesteps": 2,
+        "disable_progressbar": True,
+        "my_key": 3,
+    }
+    assert trainer.cfg["my_key"] == 3 and trainer.cfg.get("my_key") == 3 and trainer.cfg.get("other", 1) == 1
+    assert isinstance(trainer.cfg, TrainerConfig) and trainer.timesteps == 2
+    trainer.train()
+    assert agent.hooks("post_interaction") == [(0, 2), (1, 2)]
+
+
+def test_the_base_trainer_accepts_unknown_keys_and_does_not_init_the_agents():
+    agent = FakeAgent()
+    trainer = Trainer(counter_envs(1), agent, cfg={"timesteps": 10, "my_key": 3})
+    assert trainer.cfg["my_key"] == 3 and trainer.cfg.get("my_key") == 3 and trainer.timesteps == 10
+    assert agent.calls == []
+
+
+@pytest.mark.parametrize("trainer_class", [SequentialTrainer, ParallelTrainer, ManualTrainer])
+def test_builtin_trainers_reject_a_typo_naming_the_nearest_key(trainer_class):
+    with pytest.raises(
+        ConfigKeyError, match='unknown trainer config key "headles" \\(did you mean "headless"\\?\\)'
+    ):
+        trainer_class(counter_envs(1), FakeAgent(), cfg={"headles": True})
+
+
+def test_a_subclass_of_a_builtin_trainer_is_strict_and_told_how_to_pass_its_own_keys():
+    class Strict(SequentialTrainer):
+        pass
+
+    class Lenient(SequentialTrainer):
+        STRICT_CONFIG = False
+
+    with pytest.raises(
+        ConfigKeyError, match="Strict inherits STRICT_CONFIG = True; set STRICT_CONFIG = False"
+    ):
+        Strict(counter_envs(1), FakeAgent(), cfg={"my_key": 3})
+    agent = FakeAgent()
+    assert Lenient(counter_envs(1), agent, cfg={"my_key": 3}).cfg["my_key"] == 3
+    assert agent.calls == [("init",)] and agent.trainer_cfg["my_key"] == 3
+
+
+def test_trainer_attributes_read_and_write_the_config():
+    trainer = SequentialTrainer(counter_envs(1), FakeAgent(), cfg={"timesteps": 5, "headless": True})
+    assert (trainer.timesteps, trainer.headless, trainer.disable_progressbar) == (5, True, False)
+    assert trainer.close_environment_at_exit is True
+    trainer.timesteps = 8
+    assert trainer.cfg["timesteps"] == 8 and trainer.cfg.timesteps == 8
+
+
+def test_a_custom_trainer_can_leave_init_to_the_base_class():
+    class Mine(Trainer):
+        INITS_AGENTS = True
+
+    agents = [FakeAgent(), FakeAgent()]
+    Mine(counter_envs(2), agents, cfg={"timesteps": 4, "my_key": 3})
+    for agent in agents:
+        assert agent.calls == [("init",)] and agent.trainer_cfg["my_key"] == 3

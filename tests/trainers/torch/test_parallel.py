@@ -66,5 +66,5 @@ def test_an_agent_error_is_raised_in_the_caller_and_the_workers_stop():
     trainer = ParallelTrainer(counter_envs(2, 3), agents, cfg={"timesteps": 5, **QUIET})
     with pytest.raises(RuntimeError, match="fake failure in record_transition"):
         trainer.train()
-    assert trainer._workers == []
+    assert not trainer._workers
     assert agents[0].hooks("post_interaction") == [(0, 5)]  # the healthy agent finished its step

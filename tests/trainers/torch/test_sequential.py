@@ -25,7 +25,7 @@ def test_single_agent_hooks_run_in_order_with_timesteps_0_to_T_minus_1():
     expected = [("init",), ("set_running_mode", "train")]
     expected += [(hook, timestep, 4) for timestep in range(4) for hook in per_step]
     assert agent.calls == expected
-    assert agent.trainer_cfg == trainer.cfg and agent.timestep == 4
+    assert agent.trainer_cfg == trainer.cfg.to_dict() and agent.timestep == 4
 
 
 def test_act_and_record_transition_run_without_grad():
