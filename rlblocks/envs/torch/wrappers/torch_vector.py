@@ -150,7 +150,7 @@ class TorchVectorWrapper(Wrapper):
         return torch.where(ended, final_states, states)
 
     def _rows(self, tensor: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        """`tensor` as (N, -1) of `dtype` on the wrapper's device: a view when it already is."""
+        """`tensor` as (N, -1) of `dtype` on the wrapper's device: itself or a view when it can be."""
         if not isinstance(tensor, torch.Tensor):
             raise TypeError(
                 f"{type(self._env).__name__} returned a {type(tensor).__name__}; TorchVectorWrapper "
@@ -158,6 +158,8 @@ class TorchVectorWrapper(Wrapper):
             )
         if tensor.dtype != dtype or tensor.device != self.device:
             tensor = tensor.to(self.device, dtype)
+        if tensor.ndim == 2 and tensor.shape[0] == self.num_envs:
+            return tensor
         return tensor.reshape(self.num_envs, -1)
 
 
