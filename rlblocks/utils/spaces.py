@@ -12,6 +12,8 @@ Every space has two sizes:
   where a Discrete takes one column (its index) and MultiDiscrete one column per component.
 
 Flat rows put Dict sub-spaces in sorted key order and Tuple sub-spaces in index order.
+`one_hot_encode` turns a flat row into a network input of ``compute_space_size`` columns (every
+index one-hot, as ``gymnasium.spaces.flatten`` lays it out).
 """
 
 from __future__ import annotations
@@ -172,6 +174,58 @@ def flatten_sample(space: SpaceLike, sample: Any, device: str | torch.device | N
         return torch.cat(parts, dim=-1)
     leaf = torch.as_tensor(np.asarray(sample) if not torch.is_tensor(sample) else sample, device=device)
     return leaf.reshape(leaf.shape[0], -1).to(torch.float32)
+
+
+def has_index_columns(space: SpaceLike) -> bool:
+    """True when a flat row of the space holds indexes: a Discrete or MultiDiscrete leaf at any depth."""
+    kind = space_kind(space)
+    if kind in ("dict", "tuple"):
+        return any(has_index_columns(sub) for _, sub in sub_spaces(space))
+    return kind in ("discrete", "multi_discrete")
+
+
+def one_hot_encode(space: SpaceLike, rows: torch.Tensor) -> torch.Tensor:
+    """Flat (..., flat_size) rows with every index one-hot encoded: float32 (..., compute_space_size).
+
+    An index i of Discrete(n, start) becomes n columns holding a 1 at i - start; a MultiDiscrete
+    gives one such block per component (row-major); Box and MultiBinary columns are kept. The
+    layout is ``gymnasium.spaces.flatten``'s: for a batch ``x`` of Dict(a=Box(3,), b=Discrete(4))
+    samples, ``one_hot_encode(space, flatten_sample(space, x))[i]`` equals ``flatten(space, x_i)``.
+
+    Raises:
+        ValueError: ``rows`` are not ``flat_size(space)`` wide.
+    """
+    width = flat_size(space)
+    if rows.dim() == 0 or rows.shape[-1] != width:
+        raise ValueError(
+            f"one_hot_encode: flat rows of {space} are {width} wide, got a tensor of shape "
+            f"{tuple(rows.shape)}; pass (N, {width}) rows (e.g. the env wrapper's states)."
+        )
+    return _one_hot_columns(space, rows)
+
+
+def _one_hot_columns(space: SpaceLike, rows: torch.Tensor) -> torch.Tensor:
+    kind = space_kind(space)
+    if kind in ("dict", "tuple"):
+        blocks, start = [], 0
+        for _, sub in sub_spaces(space):
+            end = start + flat_size(sub)
+            blocks.append(_one_hot_columns(sub, rows[..., start:end]))
+            start = end
+        return torch.cat(blocks, dim=-1)
+    if kind == "discrete":
+        return _one_hot(rows[..., 0], int(space.n), int(getattr(space, "start", 0)))  # gym < 0.26: no start
+    if kind == "multi_discrete":
+        starts = getattr(space, "start", np.zeros_like(space.nvec)).reshape(-1)
+        components = zip(space.nvec.reshape(-1), starts)
+        return torch.cat(
+            [_one_hot(rows[..., j], int(n), int(low)) for j, (n, low) in enumerate(components)], dim=-1
+        )
+    return rows.float()
+
+
+def _one_hot(indexes: torch.Tensor, n: int, start: int) -> torch.Tensor:
+    return torch.nn.functional.one_hot(indexes.long() - start, n).float()
 
 
 def sample_space(space: SpaceLike, batch_size: int, device: str | torch.device | None = None) -> torch.Tensor:

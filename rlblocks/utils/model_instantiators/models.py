@@ -1,0 +1,134 @@
+"""The model classes the factories return, each built from its spec.
+
+Every model's ``net`` is `rlblocks.models.torch.networks.mlp` (Linear layers at even indices), fed
+by a `NetworkInput`; ``spec`` keeps what the model was built from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from rlblocks.models.torch import (
+    CategoricalMixin,
+    DeterministicMixin,
+    GaussianMixin,
+    Model,
+    MultivariateGaussianMixin,
+)
+from rlblocks.models.torch.base import Inputs
+from rlblocks.models.torch.networks import mlp
+from rlblocks.utils.model_instantiators.shapes import NetworkInput, num_units
+from rlblocks.utils.model_instantiators.spec import (
+    CATEGORICAL,
+    DETERMINISTIC,
+    GAUSSIAN,
+    CategoricalSpec,
+    DeterministicSpec,
+    GaussianSpec,
+    MLPSpec,
+)
+
+
+class _MLPModel(Model):
+    """What every instantiated model shares: ``net``, its input and its output scale."""
+
+    def _build(self, network: MLPSpec) -> None:
+        self.network_input = NetworkInput.of(self, network.input_shape)
+        self.input_shape = self.network_input.shape
+        self.output_units = num_units(self, network.output_shape)
+        self.output_scale = network.output_scale
+        self.net = mlp(
+            self.network_input.units,
+            network.hiddens,
+            network.hidden_activation,
+            self.output_units,
+            network.output_activation,
+        )
+
+    def _output(self, inputs: Inputs) -> torch.Tensor:
+        output = self.net(self.network_input(self, inputs))
+        return output if self.output_scale == 1.0 else output * self.output_scale
+
+
+class _GaussianMLPModel(_MLPModel):
+    """Both Gaussian models' parts: the mean from ``net``, a state-independent ``log_std_parameter``."""
+
+    def _build_gaussian(self, spec: GaussianSpec) -> None:
+        self.spec = spec
+        self._build(spec.network)
+        self.log_std_parameter = nn.Parameter(torch.full((self.output_units,), float(spec.initial_log_std)))
+
+    def compute(self, inputs: Inputs, role: str = "") -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
+        """``(mean (N, A), log_std (A,), {})``."""
+        return self._output(inputs), self.log_std_parameter, {}
+
+
+class GaussianModel(GaussianMixin, _GaussianMLPModel):
+    """A diagonal Gaussian policy: mean = ``output_scale · net(input)``, log-std a learned (A,) parameter."""
+
+    def __init__(
+        self, observation_space: Any, action_space: Any, device: Any, spec: GaussianSpec = GAUSSIAN
+    ) -> None:
+        Model.__init__(self, observation_space, action_space, device)
+        GaussianMixin.__init__(
+            self, spec.clip_actions, spec.clip_log_std, spec.min_log_std, spec.max_log_std, spec.reduction
+        )
+        self._build_gaussian(spec)
+
+
+class MultivariateGaussianModel(MultivariateGaussianMixin, _GaussianMLPModel):
+    """A Gaussian policy with a joint log-prob; same network as `GaussianModel`."""
+
+    def __init__(
+        self, observation_space: Any, action_space: Any, device: Any, spec: GaussianSpec = GAUSSIAN
+    ) -> None:
+        """Build the model (see `GaussianModel`).
+
+        Raises:
+            ValueError: ``spec.reduction`` is not "sum" (the joint log-prob sums the dimensions).
+        """
+        if spec.reduction != "sum":
+            raise ValueError(
+                f'a multivariate Gaussian log-prob is the joint one (reduction "sum"), got '
+                f"reduction={spec.reduction!r}; use GaussianModel for another reduction"
+            )
+        Model.__init__(self, observation_space, action_space, device)
+        MultivariateGaussianMixin.__init__(
+            self, spec.clip_actions, spec.clip_log_std, spec.min_log_std, spec.max_log_std
+        )
+        self._build_gaussian(spec)
+
+
+class DeterministicModel(DeterministicMixin, _MLPModel):
+    """A value, critic, Q-network or deterministic actor: ``output_scale · net(input)``."""
+
+    def __init__(
+        self, observation_space: Any, action_space: Any, device: Any, spec: DeterministicSpec = DETERMINISTIC
+    ) -> None:
+        Model.__init__(self, observation_space, action_space, device)
+        DeterministicMixin.__init__(self, clip_actions=spec.clip_actions)
+        self.spec = spec
+        self._build(spec.network)
+
+    def compute(self, inputs: Inputs, role: str = "") -> tuple[torch.Tensor, dict[str, Any]]:
+        """``(output (N, units), {})``."""
+        return self._output(inputs), {}
+
+
+class CategoricalModel(CategoricalMixin, _MLPModel):
+    """A categorical policy: ``net`` gives logits (or probabilities)."""
+
+    def __init__(
+        self, observation_space: Any, action_space: Any, device: Any, spec: CategoricalSpec = CATEGORICAL
+    ) -> None:
+        Model.__init__(self, observation_space, action_space, device)
+        CategoricalMixin.__init__(self, unnormalized_log_prob=spec.unnormalized_log_prob)
+        self.spec = spec
+        self._build(spec.network)
+
+    def compute(self, inputs: Inputs, role: str = "") -> tuple[torch.Tensor, dict[str, Any]]:
+        """``(logits or probabilities (N, n), {})``."""
+        return self._output(inputs), {}
