@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from rlblocks.envs.torch import wrap_env
 from rlblocks.utils.model_instantiators import (
     Shape,
     categorical_model,
@@ -173,3 +174,82 @@ def test_discrete_observations_are_one_hot_encoded():
     assert model.net[0].in_features == 6
     actions, _, _ = model.act({"states": torch.tensor([[0], [5]])})
     assert actions.shape == (2, 1)
+
+
+class BoxAndDiscreteEnv(gymnasium.Env):
+    """Dict observation {"a": Box (3,), "b": Discrete(4)}: a = [t, 2t, 3t], b = (t + 2) % 4."""
+
+    observation_space = gymnasium.spaces.Dict(
+        {"a": gymnasium.spaces.Box(-10.0, 10.0, (3,), np.float32), "b": gymnasium.spaces.Discrete(4)}
+    )
+    action_space = gymnasium.spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+    def __init__(self, t=0):
+        self.t = t
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return self._observation(), {}
+
+    def step(self, action):
+        self.t += 1
+        return self._observation(), 0.0, False, False, {}
+
+    def _observation(self):
+        return {"a": np.array([self.t, 2 * self.t, 3 * self.t], np.float32), "b": (self.t + 2) % 4}
+
+
+def test_a_value_model_reads_the_wrappers_states_of_a_dict_observation_with_a_discrete_part():
+    """The wrapper gives [a0, a1, a2, b] (b an index); the network reads [a0, a1, a2, one_hot(b)].
+
+    Env 0 starts at t = 0: a = [0, 0, 0], b = 2; env 1 at t = 1: a = [1, 2, 3], b = 3.
+    """
+    env = wrap_env(
+        gymnasium.vector.SyncVectorEnv([lambda: BoxAndDiscreteEnv(0), lambda: BoxAndDiscreteEnv(1)]),
+        verbose=False,
+    )
+    states, _ = env.reset()
+    assert states.tolist() == [[0.0, 0.0, 0.0, 2.0], [1.0, 2.0, 3.0, 3.0]]
+    value = deterministic_model(
+        env.observation_space,
+        env.action_space,
+        device="cpu",
+        output_shape=Shape.ONE,
+        output_activation=None,
+        hiddens=[8],
+    )
+    assert value.net[0].in_features == 7
+
+    values, _, _ = value.act({"states": states}, role="value")
+
+    assert values.shape == (2, 1)
+    one_hot = torch.tensor([[0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0], [1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 1.0]])
+    torch.testing.assert_close(values, value.net(one_hot))
+    torch.testing.assert_close(value.act({"states": one_hot}, role="value")[0], values)
+
+
+def test_a_critic_one_hot_encodes_the_discrete_part_before_concatenating_the_actions():
+    space = BoxAndDiscreteEnv.observation_space
+    critic = deterministic_model(
+        space, BOX_ACTIONS, device="cpu", input_shape=Shape.STATES_ACTIONS, output_shape=Shape.ONE
+    )
+    assert critic.net[0].in_features == 9
+    states = torch.tensor([[0.5, 0.0, -0.5, 1.0]])
+    actions = torch.tensor([[0.25, -0.25]])
+    q, _, _ = critic.act({"states": states, "taken_actions": actions}, role="critic")
+    network_input = torch.tensor([[0.5, 0.0, -0.5, 0.0, 1.0, 0.0, 0.0, 0.25, -0.25]])
+    torch.testing.assert_close(q, critic.net(network_input))
+
+
+def test_multi_discrete_observations_are_one_hot_encoded_per_component():
+    space = gymnasium.spaces.MultiDiscrete([3, 2])
+    policy = categorical_model(space, DISCRETE_ACTIONS, device="cpu", hiddens=[4])
+    assert policy.net[0].in_features == 5
+    _, _, outputs = policy.act({"states": torch.tensor([[2, 0]])})
+    torch.testing.assert_close(outputs["net_output"], policy.net(torch.tensor([[0.0, 0.0, 1.0, 1.0, 0.0]])))
+
+
+def test_discrete_observations_given_as_a_vector_of_indexes_are_one_hot_encoded():
+    model = deterministic_model(gymnasium.spaces.Discrete(3), BOX_ACTIONS, device="cpu", hiddens=[4])
+    output, _, _ = model.act({"states": torch.tensor([2, 0])})
+    torch.testing.assert_close(output, model.net(torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])))

@@ -139,6 +139,73 @@ def test_flatten_sample_concatenates_leaves_in_sorted_key_order_as_float32():
     assert torch.equal(flat, torch.tensor([[0.5, -0.5, 3.0], [0.25, 0.0, 1.0]]))
 
 
+# ------------------------------------------------------- one-hot network input
+
+
+def test_a_discrete_part_of_a_dict_takes_one_index_column_in_a_flat_row():
+    space = Dict({"a": Box(-1, 1, (3,)), "b": Discrete(4)})
+    sample = {"a": np.array([[0.5, -0.5, 0.25]], np.float32), "b": np.array([2])}
+    assert spaces.flat_size(space) == 4 and spaces.compute_space_size(space) == 7
+    assert spaces.flatten_sample(space, sample).tolist() == [[0.5, -0.5, 0.25, 2.0]]
+
+
+def test_one_hot_encode_turns_index_columns_into_one_hot_blocks():
+    space = Dict({"a": Box(-1, 1, (3,)), "b": Discrete(4)})
+    rows = torch.tensor([[0.5, -0.5, 0.25, 2.0], [0.0, 1.0, 0.0, 0.0]])
+    assert spaces.one_hot_encode(space, rows).tolist() == [
+        [0.5, -0.5, 0.25, 0.0, 0.0, 1.0, 0.0],
+        [0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0],
+    ]
+
+
+def test_one_hot_encode_counts_from_the_spaces_start():
+    assert spaces.one_hot_encode(Discrete(3, start=-1), torch.tensor([[-1], [1]])).tolist() == [
+        [1.0, 0.0, 0.0],
+        [0.0, 0.0, 1.0],
+    ]
+    multi = MultiDiscrete([2, 3], start=[1, 10])
+    assert spaces.one_hot_encode(multi, torch.tensor([[2, 10]])).tolist() == [[0.0, 1.0, 1.0, 0.0, 0.0]]
+
+
+def test_one_hot_encode_keeps_box_and_multi_binary_columns():
+    space = Tuple((MultiBinary(2), Box(-1, 1, (1,))))
+    encoded = spaces.one_hot_encode(space, torch.tensor([[1, 0, 7]]))
+    assert encoded.dtype == torch.float32 and encoded.tolist() == [[1.0, 0.0, 7.0]]
+
+
+@pytest.mark.parametrize("space", [NESTED, Dict({"a": Box(-1, 1, (3,)), "b": Discrete(4, start=2)})])
+def test_one_hot_encode_of_a_flat_row_equals_gymnasiums_flatten(space):
+    space.seed(0)
+    samples = [space.sample() for _ in range(5)]
+    batch = gymnasium.vector.utils.concatenate(
+        space, samples, gymnasium.vector.utils.create_empty_array(space, 5)
+    )
+    encoded = spaces.one_hot_encode(space, spaces.flatten_sample(space, batch))
+    expected = np.stack([gymnasium.spaces.flatten(space, sample) for sample in samples])
+    assert encoded.shape == (5, spaces.compute_space_size(space))
+    np.testing.assert_allclose(encoded.numpy(), expected)
+
+
+def test_one_hot_encode_rejects_rows_of_another_width():
+    with pytest.raises(ValueError, match=r"flat rows of .* are 4 wide, got a tensor of shape \(2, 7\)"):
+        spaces.one_hot_encode(Dict({"a": Box(-1, 1, (3,)), "b": Discrete(4)}), torch.zeros(2, 7))
+
+
+@pytest.mark.parametrize(
+    ("space", "expected"),
+    [
+        (Box(-1, 1, (3,)), False),
+        (Discrete(2), True),
+        (MultiDiscrete([2, 2]), True),
+        (MultiBinary(3), False),
+        (Dict({"a": Box(-1, 1, (3,)), "b": Tuple((Box(-1, 1, (1,)), Discrete(2)))}), True),
+        (4, False),
+    ],
+)
+def test_has_index_columns(space, expected):
+    assert spaces.has_index_columns(space) is expected
+
+
 # ------------------------------------------------------------------ sample_space
 
 

@@ -16,12 +16,12 @@ from torch.distributions import Normal
 from rlblocks.models.torch import functional as F
 from rlblocks.models.torch.base import ActOutput, Inputs
 from rlblocks.models.torch.clipping import register_action_bounds
-from rlblocks.models.torch.roles import role_table
+from rlblocks.models.torch.roles import RoleTable, role_table
 
 
 @dataclass(frozen=True)
 class GaussianSettings:
-    """What `GaussianMixin.__init__` registers for one role."""
+    """What a Gaussian mixin's ``__init__`` registers for one role."""
 
     clip_actions: bool
     clip_log_std: bool
@@ -30,12 +30,43 @@ class GaussianSettings:
     reduction: F.Reduction
 
 
+def register_gaussian_role(
+    model: Any,
+    table: str,
+    mixin: str,
+    role: str,
+    clip_actions: bool,
+    clip_log_std: bool,
+    min_log_std: float,
+    max_log_std: float,
+    reduction: str,
+) -> None:
+    """Register ``role``'s `GaussianSettings` in ``model``'s role table ``table`` (see `GaussianMixin`).
+
+    Raises:
+        ValueError: ``clip_actions`` with a non-Box action space (the message names ``mixin``), or an
+            unknown reduction.
+    """
+    settings = GaussianSettings(
+        clip_actions=bool(clip_actions) and register_action_bounds(model, mixin, clip_actions),
+        clip_log_std=bool(clip_log_std),
+        min_log_std=float(min_log_std),
+        max_log_std=float(max_log_std),
+        reduction=F.reduction_from_name(reduction),
+    )
+    role_table(model, table).register(role, settings)
+
+
 @dataclass(frozen=True)
 class GaussianState:
     """The last `act` of one role: mean (N, A) and clamped log-std, (A,) or (N, A)."""
 
     mean: torch.Tensor
     log_std: torch.Tensor
+
+    def std(self) -> torch.Tensor:
+        """The standard deviation, (N, A)."""
+        return torch.exp(self.log_std).expand_as(self.mean)
 
 
 class GaussianMixin:
@@ -69,28 +100,25 @@ class GaussianMixin:
         Raises:
             ValueError: unknown reduction, or ``clip_actions`` with a non-Box action space.
         """
-        settings = GaussianSettings(
-            clip_actions=bool(clip_actions) and register_action_bounds(self, "GaussianMixin", clip_actions),
-            clip_log_std=bool(clip_log_std),
-            min_log_std=float(min_log_std),
-            max_log_std=float(max_log_std),
-            reduction=F.reduction_from_name(reduction),
+        register_gaussian_role(
+            self,
+            "_g_roles",
+            "GaussianMixin",
+            role,
+            clip_actions,
+            clip_log_std,
+            min_log_std,
+            max_log_std,
+            reduction,
         )
-        role_table(self, "_g_roles").register(role, settings)
 
     def act(self, inputs: Inputs, role: str = "") -> ActOutput:
         """Sample actions and their log-prob (see the class docstring for shapes)."""
-        settings = self._g_roles.settings(role)
-        actions, log_prob, state, outputs = gaussian_act(self, settings, inputs, role)
-        self._g_roles.store(role, state)
-        return actions, F.reduce_log_prob(log_prob, settings.reduction), outputs
+        return gaussian_act(self, self._g_roles, inputs, role)
 
     def get_entropy(self, role: str = "") -> torch.Tensor:
         """Entropy (N, A) of the last distribution of ``role``; ``tensor(0.)`` before any `act`."""
-        state = self._g_roles.state(role)
-        if state is None:
-            return torch.tensor(0.0, device=self.device)
-        return F.gaussian_entropy(state.log_std).expand_as(state.mean)
+        return last_entropy(self, self._g_roles, role, joint=False)
 
     def get_log_std(self, role: str = "") -> torch.Tensor:
         """The (clamped) log-std of the last `act` of ``role``, as (N, A).
@@ -103,20 +131,17 @@ class GaussianMixin:
     def distribution(self, role: str = "") -> Normal | None:
         """The ``torch.distributions.Normal`` of the last `act` of ``role`` (None before any)."""
         state = self._g_roles.state(role)
-        if state is None:
-            return None
-        return Normal(state.mean, torch.exp(state.log_std).expand_as(state.mean), validate_args=False)
+        return None if state is None else Normal(state.mean, state.std(), validate_args=False)
 
 
-def gaussian_act(
-    model: Any, settings: GaussianSettings, inputs: Inputs, role: str
-) -> tuple[torch.Tensor, torch.Tensor, GaussianState, dict[str, Any]]:
-    """What both Gaussian mixins do in `act`, before reducing the log-prob.
+def gaussian_act(model: Any, table: RoleTable, inputs: Inputs, role: str) -> ActOutput:
+    """What both Gaussian mixins do in `act`; the state for ``role`` is stored in ``table``.
 
     Returns:
-        (actions (N, A), per-dimension log-prob (N, A) of the taken or sampled actions, the state to
-        store for ``role``, the outputs with "mean_actions").
+        (actions (N, A), log-prob of the taken or sampled actions, reduced with the role's
+        reduction, the outputs with "mean_actions").
     """
+    settings = table.settings(role)
     mean, log_std, outputs = model._checked_compute(inputs, role)
     if settings.clip_log_std:
         log_std = torch.clamp(log_std, settings.min_log_std, settings.max_log_std)
@@ -126,10 +151,24 @@ def gaussian_act(
     taken_actions = inputs.get("taken_actions")
     log_prob = F.gaussian_log_prob(actions if taken_actions is None else taken_actions, mean, log_std)
     outputs["mean_actions"] = mean
-    return actions, log_prob, GaussianState(mean, log_std), outputs
+    table.store(role, GaussianState(mean, log_std))
+    return actions, F.reduce_log_prob(log_prob, settings.reduction), outputs
 
 
-def last_log_std(table: Any, role: str) -> torch.Tensor:
-    """The (N, A) log-std of ``role``'s last Gaussian `act` (see `get_log_std`)."""
+def last_entropy(model: Any, table: RoleTable, role: str, joint: bool) -> torch.Tensor:
+    """Entropy of ``role``'s last Gaussian, (N, A) or (N,) if ``joint``; ``tensor(0.)`` before any `act`."""
+    state = table.state(role)
+    if state is None:
+        return torch.tensor(0.0, device=model.device)
+    entropy = F.gaussian_entropy(state.log_std).expand_as(state.mean)
+    return entropy.sum(dim=-1) if joint else entropy
+
+
+def last_log_std(table: RoleTable, role: str) -> torch.Tensor:
+    """The (N, A) log-std of ``role``'s last Gaussian `act` (see `GaussianMixin.get_log_std`).
+
+    Raises:
+        RuntimeError: the model has not acted yet.
+    """
     state = table.require_state(role, "get_log_std")
     return state.log_std.expand_as(state.mean)

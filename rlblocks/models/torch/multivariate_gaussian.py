@@ -12,11 +12,8 @@ from __future__ import annotations
 import torch
 from torch.distributions import MultivariateNormal
 
-from rlblocks.models.torch import functional as F
 from rlblocks.models.torch.base import ActOutput, Inputs
-from rlblocks.models.torch.clipping import register_action_bounds
-from rlblocks.models.torch.gaussian import GaussianSettings, gaussian_act, last_log_std
-from rlblocks.models.torch.roles import role_table
+from rlblocks.models.torch.gaussian import gaussian_act, last_entropy, last_log_std, register_gaussian_role
 
 
 class MultivariateGaussianMixin:
@@ -39,35 +36,28 @@ class MultivariateGaussianMixin:
         Raises:
             ValueError: ``clip_actions`` with a non-Box action space.
         """
-        settings = GaussianSettings(
-            clip_actions=bool(clip_actions)
-            and register_action_bounds(self, "MultivariateGaussianMixin", clip_actions),
-            clip_log_std=bool(clip_log_std),
-            min_log_std=float(min_log_std),
-            max_log_std=float(max_log_std),
-            reduction=torch.sum,  # the joint density of independent dimensions
+        register_gaussian_role(
+            self,
+            "_mg_roles",
+            "MultivariateGaussianMixin",
+            role,
+            clip_actions,
+            clip_log_std,
+            min_log_std,
+            max_log_std,
+            reduction="sum",  # the joint density of independent dimensions
         )
-        role_table(self, "_mg_roles").register(role, settings)
 
     def act(self, inputs: Inputs, role: str = "") -> ActOutput:
         """Sample actions and their joint log-prob (N, 1)."""
-        actions, log_prob, state, outputs = gaussian_act(self, self._mg_roles.settings(role), inputs, role)
-        self._mg_roles.store(role, state)
-        return actions, log_prob.sum(dim=-1, keepdim=True), outputs
+        return gaussian_act(self, self._mg_roles, inputs, role)
 
     def get_entropy(self, role: str = "") -> torch.Tensor:
         """Joint entropy (N,) of the last distribution of ``role``; ``tensor(0.)`` before any `act`."""
-        state = self._mg_roles.state(role)
-        if state is None:
-            return torch.tensor(0.0, device=self.device)
-        return F.gaussian_entropy(state.log_std).expand_as(state.mean).sum(dim=-1)
+        return last_entropy(self, self._mg_roles, role, joint=True)
 
     def get_log_std(self, role: str = "") -> torch.Tensor:
-        """The (clamped) log-std of the last `act` of ``role``, as (N, A).
-
-        Raises:
-            RuntimeError: the model has not acted yet.
-        """
+        """As `GaussianMixin.get_log_std`: the (N, A) clamped log-std of ``role``'s last `act`."""
         return last_log_std(self._mg_roles, role)
 
     def distribution(self, role: str = "") -> MultivariateNormal | None:
@@ -75,5 +65,4 @@ class MultivariateGaussianMixin:
         state = self._mg_roles.state(role)
         if state is None:
             return None
-        scale = torch.exp(state.log_std).expand_as(state.mean)
-        return MultivariateNormal(state.mean, scale_tril=torch.diag_embed(scale), validate_args=False)
+        return MultivariateNormal(state.mean, scale_tril=torch.diag_embed(state.std()), validate_args=False)

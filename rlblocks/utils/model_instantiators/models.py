@@ -21,15 +21,7 @@ from rlblocks.models.torch import (
 from rlblocks.models.torch.base import Inputs
 from rlblocks.models.torch.networks import mlp
 from rlblocks.utils.model_instantiators.shapes import NetworkInput, num_units
-from rlblocks.utils.model_instantiators.spec import (
-    CATEGORICAL,
-    DETERMINISTIC,
-    GAUSSIAN,
-    CategoricalSpec,
-    DeterministicSpec,
-    GaussianSpec,
-    MLPSpec,
-)
+from rlblocks.utils.model_instantiators.spec import CategoricalSpec, DeterministicSpec, GaussianSpec, MLPSpec
 
 
 class _MLPModel(Model):
@@ -69,9 +61,7 @@ class _GaussianMLPModel(_MLPModel):
 class GaussianModel(GaussianMixin, _GaussianMLPModel):
     """A diagonal Gaussian policy: mean = ``output_scale · net(input)``, log-std a learned (A,) parameter."""
 
-    def __init__(
-        self, observation_space: Any, action_space: Any, device: Any, spec: GaussianSpec = GAUSSIAN
-    ) -> None:
+    def __init__(self, observation_space: Any, action_space: Any, device: Any, spec: GaussianSpec) -> None:
         Model.__init__(self, observation_space, action_space, device)
         GaussianMixin.__init__(
             self, spec.clip_actions, spec.clip_log_std, spec.min_log_std, spec.max_log_std, spec.reduction
@@ -82,9 +72,7 @@ class GaussianModel(GaussianMixin, _GaussianMLPModel):
 class MultivariateGaussianModel(MultivariateGaussianMixin, _GaussianMLPModel):
     """A Gaussian policy with a joint log-prob; same network as `GaussianModel`."""
 
-    def __init__(
-        self, observation_space: Any, action_space: Any, device: Any, spec: GaussianSpec = GAUSSIAN
-    ) -> None:
+    def __init__(self, observation_space: Any, action_space: Any, device: Any, spec: GaussianSpec) -> None:
         """Build the model (see `GaussianModel`).
 
         Raises:
@@ -106,7 +94,7 @@ class DeterministicModel(DeterministicMixin, _MLPModel):
     """A value, critic, Q-network or deterministic actor: ``output_scale · net(input)``."""
 
     def __init__(
-        self, observation_space: Any, action_space: Any, device: Any, spec: DeterministicSpec = DETERMINISTIC
+        self, observation_space: Any, action_space: Any, device: Any, spec: DeterministicSpec
     ) -> None:
         Model.__init__(self, observation_space, action_space, device)
         DeterministicMixin.__init__(self, clip_actions=spec.clip_actions)
@@ -121,9 +109,7 @@ class DeterministicModel(DeterministicMixin, _MLPModel):
 class CategoricalModel(CategoricalMixin, _MLPModel):
     """A categorical policy: ``net`` gives logits (or probabilities)."""
 
-    def __init__(
-        self, observation_space: Any, action_space: Any, device: Any, spec: CategoricalSpec = CATEGORICAL
-    ) -> None:
+    def __init__(self, observation_space: Any, action_space: Any, device: Any, spec: CategoricalSpec) -> None:
         Model.__init__(self, observation_space, action_space, device)
         CategoricalMixin.__init__(self, unnormalized_log_prob=spec.unnormalized_log_prob)
         self.spec = spec

@@ -73,6 +73,15 @@ def test_discrete_observations_are_int64_columns():
     assert observation_to_tensor(spaces.Discrete(16), 5, CPU).tolist() == [[5]]
 
 
+def test_a_discrete_part_of_a_dict_observation_is_one_float_index_column():
+    """The model instantiators one-hot encode it (rlblocks.utils.spaces.one_hot_encode)."""
+    space = spaces.Dict({"a": spaces.Box(-1, 1, (3,)), "b": spaces.Discrete(4)})
+    batch = {"a": np.array([[0.5, -0.5, 0.25], [0.0, 1.0, 0.0]], np.float32), "b": np.array([3, 0])}
+    states = observations_to_tensor(space, batch, CPU)
+    assert states.dtype == torch.float32
+    assert states.tolist() == [[0.5, -0.5, 0.25, 3.0], [0.0, 1.0, 0.0, 0.0]]
+
+
 def test_tuple_observation_of_one_env():
     space = spaces.Tuple((spaces.Discrete(3), spaces.Box(-1, 1, (2,))))
     states = observation_to_tensor(space, (2, np.array([0.5, -0.5], dtype=np.float32)), CPU)

@@ -5,7 +5,10 @@ Observations become one row per environment:
 - a Discrete observation space gives its index as an int64 (N, 1) column, as skrl 0.10 does, so
   tabular agents can index their tables with it;
 - every other space gives a float32 (N, flat_size) row: Box flattened, MultiDiscrete and
-  MultiBinary one column per component, Dict sub-spaces in sorted key order, Tuple in index order.
+  MultiBinary one column per component, Dict sub-spaces in sorted key order, Tuple in index order;
+  a Discrete inside a Dict or Tuple is one column holding its index, as in skrl 0.10 (memories and
+  ``tensor_to_space`` read rows that way). A network wanting one-hot inputs encodes the rows with
+  `rlblocks.utils.spaces.one_hot_encode`, as the model instantiators do.
 
 Actions go the other way: a flat (N, A) tensor becomes a batch the env accepts (numpy arrays of the
 space's dtype, nested like the space), and `first_action` takes the row of a single env.
