@@ -72,6 +72,25 @@ class _ConfigField:
         setattr(trainer.cfg, self.name, value)
 
 
+def record_with_hint(
+    agent: Any,
+    any_ended: bool | None,
+    transition: dict[str, torch.Tensor],
+    infos: Any,
+    timestep: int,
+    timesteps: int,
+) -> None:
+    """``agent.record_transition(...)`` with its ``episode_end_hint`` set to ``any_ended`` meanwhile."""
+    has_hint = hasattr(agent, "episode_end_hint")
+    if has_hint:
+        agent.episode_end_hint = any_ended
+    try:
+        agent.record_transition(**transition, infos=infos, timestep=timestep, timesteps=timesteps)
+    finally:
+        if has_hint:
+            agent.episode_end_hint = None
+
+
 class Trainer:
     """Base class of the trainers: config, agents and their env scopes, and the step loop.
 
@@ -253,11 +272,14 @@ class Trainer:
             "terminated": terminated,
             "truncated": truncated,
         }
-        self._record_transition(transition, infos, timestep, timesteps)
+        any_ended = getattr(self.env, "any_episode_ended", None)
+        self._record_transition(transition, infos, timestep, timesteps, any_ended)
         self._post_interaction(timestep, timesteps)
-        if (terminated | truncated).any():
-            return self.env.reset()[0]
-        return next_states
+        if any_ended is None:
+            if getattr(self.env, "is_reset_free", False):
+                return self.env.reset()[0]
+            any_ended = bool((terminated | truncated).any())  # a host sync: the wrapper cannot tell
+        return self.env.reset()[0] if any_ended else next_states
 
     def _pre_interaction(self, timestep: int, timesteps: int) -> None:
         for agent in self._agents:
@@ -276,13 +298,22 @@ class Trainer:
             )
 
     def _record_transition(
-        self, transition: dict[str, torch.Tensor], infos: Any, timestep: int, timesteps: int
+        self,
+        transition: dict[str, torch.Tensor],
+        infos: Any,
+        timestep: int,
+        timesteps: int,
+        any_ended: bool | None = None,
     ) -> None:
-        """Each agent records its slice of the transition (and the env's full infos)."""
+        """Each agent records its slice of the transition (and the env's full infos).
+
+        ``any_ended`` (the wrapper's `any_episode_ended`) reaches each rlblocks agent as its
+        ``episode_end_hint`` for this call only: False lets it skip its end-of-episode work.
+        """
         with torch.no_grad():
             for agent, scope in zip(self._agents, self._slices):
-                agent.record_transition(
-                    **self._sliced(transition, scope), infos=infos, timestep=timestep, timesteps=timesteps
+                record_with_hint(
+                    agent, any_ended, self._sliced(transition, scope), infos, timestep, timesteps
                 )
 
     def _sliced(self, transition: dict[str, torch.Tensor], scope: slice) -> dict[str, torch.Tensor]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from rlblocks.trainers.torch.base import Trainer
+from rlblocks.trainers.torch.base import Trainer, record_with_hint
 from rlblocks.trainers.torch.config import TrainerConfig
 
 PARALLEL_TRAINER_DEFAULT_CONFIG = TrainerConfig.defaults()
@@ -87,16 +87,21 @@ class ParallelTrainer(Trainer):
         return torch.vstack(self._on_every_agent(act))
 
     def _record_transition(
-        self, transition: dict[str, torch.Tensor], infos: Any, timestep: int, timesteps: int
+        self,
+        transition: dict[str, torch.Tensor],
+        infos: Any,
+        timestep: int,
+        timesteps: int,
+        any_ended: bool | None = None,
     ) -> None:
         if not self._workers:
-            super()._record_transition(transition, infos, timestep, timesteps)
+            super()._record_transition(transition, infos, timestep, timesteps, any_ended)
             return
 
         def record_and_post_interaction(agent: Any, scope: slice) -> None:
             with torch.no_grad():
-                agent.record_transition(
-                    **self._sliced(transition, scope), infos=infos, timestep=timestep, timesteps=timesteps
+                record_with_hint(
+                    agent, any_ended, self._sliced(transition, scope), infos, timestep, timesteps
                 )
             agent.post_interaction(timestep=timestep, timesteps=timesteps)
 

@@ -69,11 +69,18 @@ def test_exploration_noise_scale_falls_linearly_and_stops_after_its_timesteps():
         assert torch.allclose(agent.act(states, 0, 100)[0], torch.full((2, 1), 1.9))
 
 
-def test_noise_schedule_lasts_the_trainer_timesteps_by_default():
-    agent, env = linear_ddpg({"exploration": {"noise": GaussianNoise(0.0, 0.1, "cpu")}})
-    assert agent.cfg.exploration.final_scale == 1e-3  # a partial exploration dict keeps the defaults
-    train(agent, env, 7)
-    assert agent.exploration_timesteps == 7
+def test_noise_schedule_lasts_the_timesteps_the_hook_receives_by_default():
+    """Constant noise 0.3, scale 1 -> 0.5 (final_scale) over the hook's `timesteps`: at t = 5 the
+    scale is 0.75 when T = 10 (+0.225) and 0.975 when T = 100 (+0.2925); nothing once t > T."""
+    noise = GaussianNoise(0.3, 0.0, "cpu")
+    agent, _ = linear_ddpg({"exploration": {"noise": noise, "final_scale": 0.5}})
+    assert agent.cfg.exploration.initial_scale == 1.0  # a partial exploration dict keeps the defaults
+    agent.init()
+    states = torch.zeros(2, 3)
+    with torch.no_grad():
+        assert torch.allclose(agent.act(states, 5, 10)[0], torch.full((2, 1), 0.225))
+        assert torch.allclose(agent.act(states, 5, 100)[0], torch.full((2, 1), 0.2925))
+        assert torch.equal(agent.act(states, 11, 10)[0], torch.zeros(2, 1))
 
 
 def test_random_timesteps_act_uniformly_within_the_bounds():

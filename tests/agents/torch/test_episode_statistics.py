@@ -1,6 +1,8 @@
+import pytest
 import torch
 
 from rlblocks.agents.torch.episode_statistics import EpisodeStatistics
+from tests.helpers.syncs import count_host_syncs
 
 
 def flags(*values):
@@ -14,23 +16,42 @@ def test_finishing_one_env_resets_only_that_env():
     for _ in range(3):
         statistics.record(ones, flags(0, 0, 0), flags(0, 0, 0))
     statistics.record(ones, flags(0, 0, 1), flags(0, 0, 0))
-    assert statistics.finished_returns == [4.0]
-    assert statistics.finished_lengths == [4]
+    assert statistics.recent_returns == [4.0]
     statistics.record(ones, flags(1, 0, 0), flags(0, 1, 0))
-    assert statistics.finished_returns == [4.0, 5.0, 5.0]
-    assert statistics.finished_lengths == [4, 5, 5]
+    assert statistics.recent_returns == [4.0, 5.0, 5.0]
+    summary = statistics.pop_summary()
+    assert summary["count"] == 3
+    assert (summary["min_return"], summary["max_return"]) == (4.0, 5.0)
+    assert summary["mean_return"] == pytest.approx(14 / 3)
+    assert (summary["min_length"], summary["max_length"], summary["mean_length"]) == (
+        4,
+        5,
+        pytest.approx(14 / 3),
+    )
 
 
-def test_recent_mean_return_survives_summaries_and_keeps_the_last_hundred():
+def test_recent_mean_return_survives_summaries_and_keeps_the_last_window():
     statistics = EpisodeStatistics(window=2)
     assert statistics.recent_mean_return is None
     for reward in (1.0, 2.0, 4.0):
         statistics.record(torch.tensor([[reward]]), flags(1), flags(0))
     summary = statistics.pop_summary()
-    assert summary["returns"] == [1.0, 2.0, 4.0]
-    assert summary["mean_reward"] == [7.0 / 3.0]
+    assert (summary["count"], summary["min_return"], summary["max_return"]) == (3, 1.0, 4.0)
+    assert summary["mean_reward"] == pytest.approx(7.0 / 3.0)
+    assert statistics.recent_returns == [2.0, 4.0]
     assert statistics.recent_mean_return == 3.0
-    assert statistics.pop_summary() == {"returns": [], "lengths": [], "mean_reward": []}
+    empty = statistics.pop_summary()
+    assert empty["count"] == 0 and empty["mean_return"] is None and empty["mean_reward"] is None
+
+
+def test_more_envs_ending_at_once_than_the_window_keep_the_last_in_env_order():
+    statistics = EpisodeStatistics(window=3)
+    statistics.record(
+        torch.tensor([[1.0], [2.0], [3.0], [4.0], [5.0]]), flags(1, 1, 0, 1, 1), flags(0, 0, 0, 0, 0)
+    )
+    assert statistics.recent_returns == [2.0, 4.0, 5.0]
+    statistics.record(torch.full((5, 1), 10.0), flags(0, 0, 1, 0, 0), flags(0, 0, 0, 0, 0))
+    assert statistics.recent_returns == [4.0, 5.0, 13.0]
 
 
 def test_mean_reward_counts_each_step_once_across_summaries():
@@ -39,10 +60,28 @@ def test_mean_reward_counts_each_step_once_across_summaries():
     rewards = torch.tensor([[1.0], [3.0]])
     statistics.record(rewards, flags(0, 0), flags(0, 0))
     statistics.record(rewards, flags(0, 0), flags(0, 0))
-    assert statistics.pop_summary()["mean_reward"] == [2.0]
+    assert statistics.pop_summary()["mean_reward"] == 2.0
     statistics.record(rewards, flags(1, 0), flags(0, 0))
     statistics.record(rewards, flags(0, 0), flags(0, 0))
     summary = statistics.pop_summary()
-    assert summary["returns"] == [3.0] and summary["lengths"] == [3]
-    assert summary["mean_reward"] == [2.0]
-    assert statistics.any_ended is False
+    assert (summary["count"], summary["mean_return"], summary["mean_length"]) == (1, 3.0, 3.0)
+    assert summary["mean_reward"] == 2.0
+
+
+def test_a_false_hint_skips_the_end_of_episode_work_and_recording_never_syncs():
+    statistics = EpisodeStatistics()
+    rewards = torch.ones(4, 1)
+    with count_host_syncs() as counts:
+        for step in range(10):
+            ended = flags(step == 4, 0, 0, 0)
+            statistics.record(rewards, ended, flags(0, 0, 0, 0), any_ended=None if step == 4 else False)
+    assert counts["total"] == 0
+    assert statistics.recent_returns == [5.0]
+
+
+def test_restored_returns_come_before_new_ones():
+    statistics = EpisodeStatistics(window=3)
+    statistics.restore_recent_returns([1.0, 2.0])
+    assert statistics.recent_mean_return == 1.5
+    statistics.record(torch.tensor([[7.0]]), flags(1), flags(0))
+    assert statistics.recent_returns == [1.0, 2.0, 7.0]

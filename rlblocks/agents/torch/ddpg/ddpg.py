@@ -13,59 +13,54 @@ Differs from skrl 0.10:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
 
 from rlblocks.agents.torch.ddpg.config import DDPGConfig
 from rlblocks.agents.torch.functional.returns import td_target
-from rlblocks.agents.torch.off_policy.actor_critic import DeterministicActorCritic
-from rlblocks.agents.torch.off_policy.agent import Transitions
+from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent
+from rlblocks.agents.torch.off_policy.deterministic import DeterministicActorCritic
 
 
-class DDPG(DeterministicActorCritic):
+class DDPG(OffPolicyAgent):
     """Deep Deterministic Policy Gradient.
 
     Models: "policy" and "target_policy" (Deterministic: (N, A) actions), "critic" and
     "target_critic" (Deterministic on states and taken_actions: (N, 1)). Targets are separate
     instances, copied from their sources here. Only "policy" is needed to act without a memory.
+
+    Raises (at construction):
+        ValueError: a missing model or a non-Box action space.
+        KeyError: an unknown config key (the message names the nearest valid one).
     """
 
+    CONFIG_CLASS: ClassVar[type[DDPGConfig]] = DDPGConfig
     TRAINING_ROLES: ClassVar[tuple[str, ...]] = ("target_policy", "critic", "target_critic")
     TARGET_ROLES: ClassVar[dict[str, str]] = {"target_policy": "policy", "target_critic": "critic"}
     CRITIC_ROLES: ClassVar[tuple[str, ...]] = ("critic",)
 
-    def __init__(
-        self,
-        models: Mapping[str, Any],
-        memory: Any = None,
-        observation_space: Any = None,
-        action_space: Any = None,
-        device: str | torch.device | None = None,
-        cfg: Mapping[str, Any] | DDPGConfig | None = None,
-    ) -> None:
-        """Check the models, copy the targets, build the optimizers and the preprocessor.
+    def _setup(self) -> None:
+        super()._setup()
+        self.actor_critic = DeterministicActorCritic(self, self.CRITIC_ROLES)
+        self.policy, self.critics = self.actor_critic.policy, self.actor_critic.critics
 
-        Raises:
-            ValueError: a missing model or a non-Box action space.
-            KeyError: an unknown config key (the message names the nearest valid one).
-        """
-        super().__init__(models, memory, observation_space, action_space, device, DDPGConfig.from_dict(cfg))
+    def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> tuple[Any, Any, Any]:
+        """μ(s) plus scaled exploration noise while training (see `DeterministicActorCritic.act`)."""
+        return self.actor_critic.act(states, timestep, timesteps)
 
     def _update(self, timestep: int, timesteps: int) -> None:
         for _ in range(self.cfg.gradient_steps):
             batch = self.sample_batch()
             targets = self.q_targets(batch)
-            critic_loss, q_values = self.critic_step(batch, targets)
-            policy_loss = self.deterministic_policy_loss(batch.states)
-            self.policy_step(policy_loss)
+            critic_loss, q_values = self.critics.regress(batch, targets)
+            policy_loss = self.actor_critic.policy_step(batch.states)
             self.update_targets()
-        self.track_update(critic_loss, policy_loss, q_values, targets)
+        self.actor_critic.track(critic_loss, policy_loss, q_values, targets)
 
-    def q_targets(self, batch: Transitions) -> torch.Tensor:
+    def q_targets(self, batch: Any) -> torch.Tensor:
         """Targets r + γ·(1 − terminated)·Q̄(s', μ̄(s')); (B, 1), no gradient."""
         with torch.no_grad():
-            next_actions = self.target_actions(batch.next_states)
-            next_values = self.target_q_values(batch.next_states, next_actions)[0]
+            next_actions = self.actor_critic.target_actions(batch.next_states)
+            next_values = self.critics.target_q_values(batch.next_states, next_actions)[0]
             return td_target(batch.rewards, next_values, batch.terminated, self.cfg.discount_factor)

@@ -7,22 +7,39 @@ Differs from skrl 0.10: as DQN (see `rlblocks.agents.torch.dqn.dqn`).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 
-from rlblocks.agents.torch.dqn.config import DDQNConfig, DQNConfig
-from rlblocks.agents.torch.dqn.dqn import DQN
+from rlblocks.agents.torch.dqn.config import DDQNConfig
+from rlblocks.agents.torch.dqn.q_learning import DeepQLearning
 from rlblocks.agents.torch.functional.targets import double_q_value
+from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent
 
 
-class DDQN(DQN):
-    """Double Deep Q-Network: the models, config and acting of `DQN`; only the bootstrap value differs."""
+class DDQN(OffPolicyAgent):
+    """Double Deep Q-Network: DQN's models, config keys and acting; only the bootstrap value differs.
 
-    CONFIG_CLASS: ClassVar[type[DQNConfig]] = DDQNConfig
+    Models: "q_network" and "target_q_network" (Deterministic: (N, n_actions) Q-values).
+    """
 
-    def next_state_values(self, next_states: torch.Tensor) -> torch.Tensor:
-        """Q̄(s', argmax_a Q(s', a)), (B, 1): the online network chooses, the target network rates."""
-        online_q_values = self.q_network.act({"states": next_states}, role="q_network")[0]
-        target_q_values = self.target_q_network.act({"states": next_states}, role="target_q_network")[0]
-        return double_q_value(online_q_values, target_q_values)
+    CONFIG_CLASS: ClassVar[type[DDQNConfig]] = DDQNConfig
+    ACTING_ROLE: ClassVar[str] = "q_network"
+    TRAINING_ROLES: ClassVar[tuple[str, ...]] = ("target_q_network",)
+    TARGET_ROLES: ClassVar[dict[str, str]] = {"target_q_network": "q_network"}
+
+    def _setup(self) -> None:
+        super()._setup()
+        # the online network chooses the next action, the target network rates it
+        self.q_learning = DeepQLearning(self, double_q_value, uses_online_next_values=True)
+        self.q_network, self.target_q_network = self.q_learning.q_network, self.q_learning.target_q_network
+        self.q_targets = self.q_learning.q_targets
+        if self.memory is not None:
+            self.optimizer = self.q_learning.optimisation.optimizer
+
+    def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> tuple[Any, Any, Any]:
+        """ε-greedy actions (see `DeepQLearning.act`)."""
+        return self.q_learning.act(states, timestep)
+
+    def _update(self, timestep: int, timesteps: int) -> None:
+        self.q_learning.update(timestep)

@@ -6,7 +6,6 @@ Symbols: t (the timestep), T (the schedule's length in timesteps), ε (the proba
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -45,16 +44,14 @@ def linear_noise_scale(timestep: int, initial: float, final: float, timesteps: i
     return (1 - timestep / timesteps) * (initial - final) + final
 
 
-def epsilon_greedy(greedy_actions: Tensor, epsilon: float, random_actions: Callable[[], Tensor]) -> Tensor:
+def epsilon_greedy(greedy_actions: Tensor, epsilon: float, random_actions: Tensor) -> Tensor:
     """Each row a random action with probability ε, else the greedy one: (N, 1) int64 actions.
 
     Args:
         greedy_actions: (N, 1) argmax_a Q(s, a).
         epsilon: ε in [0, 1].
-        random_actions: draws (N, 1) uniformly random actions; called only when some row explores
-            (once ε is small, most steps need none).
+        random_actions: (N, 1) uniformly random actions, chosen for the rows that explore (a mask,
+            so no host synchronisation is needed to know whether any row does).
     """
     is_random = torch.rand(greedy_actions.shape[0], 1, device=greedy_actions.device) < epsilon
-    if not bool(is_random.any()):
-        return greedy_actions
-    return torch.where(is_random, random_actions(), greedy_actions)
+    return torch.where(is_random, random_actions, greedy_actions)

@@ -1,22 +1,22 @@
-"""What the replay-based agents (SAC, DDPG, TD3, DQN, DDQN) share: configs, storing and sampling, targets."""
+"""What the replay-based agents (SAC, DDPG, TD3, DQN, DDQN) share: the family base, its parts, configs."""
 
-from rlblocks.agents.torch.off_policy.actor_critic import ActorCriticAgent, DeterministicActorCritic
-from rlblocks.agents.torch.off_policy.agent import MEMORY_TENSORS, OffPolicyAgent, Transitions
+from rlblocks.agents.torch.off_policy.actor_critic import Critics
+from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent
 from rlblocks.agents.torch.off_policy.config import (
     ActorCriticConfig,
     EpsilonGreedyConfig,
     NoiseExplorationConfig,
     OffPolicyConfig,
 )
+from rlblocks.agents.torch.off_policy.deterministic import DeterministicActorCritic, NoisyExploration
 
 __all__ = [
-    "MEMORY_TENSORS",
-    "ActorCriticAgent",
     "ActorCriticConfig",
+    "Critics",
     "DeterministicActorCritic",
     "EpsilonGreedyConfig",
     "NoiseExplorationConfig",
+    "NoisyExploration",
     "OffPolicyAgent",
     "OffPolicyConfig",
-    "Transitions",
 ]

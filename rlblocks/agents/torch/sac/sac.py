@@ -16,13 +16,13 @@ Differs from skrl 0.10:
 - α is a parameter checkpointed as "entropy_coefficient" (skrl saves only its optimizer, so a
   resumed run restarted from the initial α);
 - the policy step computes no gradients for the critics' weights (they are frozen during it);
-- in eval running mode the agent acts with the (squashed or clamped) mean action.
+- in eval running mode the agent acts with the (squashed or clamped) mean action;
+- losses, α and Q-value statistics are tracked on the device (no host sync per update).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
@@ -32,8 +32,12 @@ from rlblocks.agents.torch import tags
 from rlblocks.agents.torch.functional.returns import td_target
 from rlblocks.agents.torch.functional.squashing import squash, tanh_log_det_jacobian
 from rlblocks.agents.torch.functional.targets import clipped_double_q, soft_state_value
-from rlblocks.agents.torch.off_policy.actor_critic import ActorCriticAgent
-from rlblocks.agents.torch.off_policy.agent import Transitions, frozen
+from rlblocks.agents.torch.off_policy.actor_critic import (
+    Critics,
+    require_box_actions,
+    track_actor_critic_update,
+)
+from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent, frozen
 from rlblocks.agents.torch.sac.config import SACConfig
 from rlblocks.utils import spaces
 
@@ -51,43 +55,37 @@ class EntropyCoefficient(nn.Module):
         return self.log_value.detach().exp()
 
 
-class SAC(ActorCriticAgent):
+class SAC(OffPolicyAgent):
     """Soft Actor-Critic.
 
     Models: "policy" (Gaussian or MultivariateGaussian: actions and log-prob), "critic_1" and
     "critic_2" (Deterministic on states and taken_actions: (N, 1)), "target_critic_1" and
     "target_critic_2" (separate instances of the critics' class; copied from them here). Only
     "policy" is needed to act without a memory.
+
+    Raises (at construction):
+        ValueError: a missing model, a non-Box action space, or squash_actions with infinite bounds.
+        KeyError: an unknown config key (the message names the nearest valid one).
     """
 
+    CONFIG_CLASS: ClassVar[type[SACConfig]] = SACConfig
     TRAINING_ROLES: ClassVar[tuple[str, ...]] = ("critic_1", "critic_2", "target_critic_1", "target_critic_2")
     TARGET_ROLES: ClassVar[dict[str, str]] = {"target_critic_1": "critic_1", "target_critic_2": "critic_2"}
     CRITIC_ROLES: ClassVar[tuple[str, ...]] = ("critic_1", "critic_2")
     CRITIC_LOSS_SCALE: ClassVar[float] = 0.5
     """The mean of the two critics' losses, as skrl 0.10 and the paper's implementation."""
 
-    def __init__(
-        self,
-        models: Mapping[str, Any],
-        memory: Any = None,
-        observation_space: Any = None,
-        action_space: Any = None,
-        device: str | torch.device | None = None,
-        cfg: Mapping[str, Any] | SACConfig | None = None,
-    ) -> None:
-        """Check the models, copy the target critics, build the optimizers, α and the preprocessor.
-
-        Raises:
-            ValueError: a missing model, a non-Box action space, or squash_actions with infinite bounds.
-            KeyError: an unknown config key (the message names the nearest valid one).
-        """
-        super().__init__(models, memory, observation_space, action_space, device, SACConfig.from_dict(cfg))
+    def _setup(self) -> None:
+        super()._setup()
+        require_box_actions(self)
         cfg = self.cfg
         if cfg.squash_actions and not bool(torch.isfinite(self.action_high - self.action_low).all()):
             raise ValueError(
                 f"squash_actions needs finite action bounds, got {self.action_space}; bound the actions "
                 "in the policy instead and set squash_actions=False."
             )
+        self.policy = self.models[self.ACTING_ROLE]
+        self.critics = Critics(self, self.CRITIC_ROLES, self.CRITIC_LOSS_SCALE)
         self.target_entropy = (
             float(cfg.target_entropy)
             if cfg.target_entropy is not None
@@ -95,10 +93,21 @@ class SAC(ActorCriticAgent):
         )
         self.entropy_coefficient = EntropyCoefficient(cfg.initial_entropy_value, self.device)
         self.register_checkpoint_module("entropy_coefficient", self.entropy_coefficient)
-        if cfg.learn_entropy and self.memory is not None:
-            self.entropy_optimizer = self.build_optimizer(
-                "entropy_optimizer", self.entropy_coefficient.parameters(), cfg.entropy_learning_rate, False
+        if self.memory is None:
+            return
+        self.policy_step = self.build_optimisation(
+            "policy_optimizer", self.policy.parameters(), cfg.actor_learning_rate, cfg.grad_norm_clip
+        )
+        self.policy_optimizer, self.critic_optimizer = self.policy_step.optimizer, self.critics.step.optimizer
+        if cfg.learn_entropy:
+            self.entropy_optimisation = self.build_optimisation(
+                "entropy_optimizer",
+                self.entropy_coefficient.parameters(),
+                cfg.entropy_learning_rate,
+                0,
+                False,
             )
+            self.entropy_optimizer = self.entropy_optimisation.optimizer
 
     # ------------------------------------------------------------------ acting
     def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> tuple[Any, Any, Any]:
@@ -133,35 +142,37 @@ class SAC(ActorCriticAgent):
         for _ in range(self.cfg.gradient_steps):
             batch = self.sample_batch()
             targets = self.soft_q_targets(batch)
-            critic_loss, q_values = self.critic_step(batch, targets)
+            critic_loss, q_values = self.critics.regress(batch, targets)
             policy_loss, log_prob = self.policy_loss(batch.states)
-            self.policy_step(policy_loss)
+            self.optimise(self.policy_step, policy_loss)
             if self.cfg.learn_entropy:
                 entropy_loss = self.entropy_step(log_prob)
             self.update_targets()
-        self.track_update(critic_loss, policy_loss, q_values, targets)
+        track_actor_critic_update(
+            self, critic_loss, policy_loss, q_values, targets, self.policy_step, self.critics
+        )
         if self.is_logging:
             if self.cfg.learn_entropy:
-                self.track_data(tags.ENTROPY_COEFFICIENT_LOSS, entropy_loss.item())
-            self.track_data(tags.ENTROPY_COEFFICIENT, self.entropy_coefficient.value.item())
+                self.track_data(tags.ENTROPY_COEFFICIENT_LOSS, entropy_loss)
+            self.track_data(tags.ENTROPY_COEFFICIENT, self.entropy_coefficient.value)
 
-    def soft_q_targets(self, batch: Transitions) -> torch.Tensor:
+    def soft_q_targets(self, batch: Any) -> torch.Tensor:
         """Targets r + γ·(1 − terminated)·(min_k Q̄_k(s', a') − α·log π(a'|s')), a' ~ π(·|s'); (B, 1)."""
         with torch.no_grad():
             next_actions, next_log_prob = self.sample_actions(batch.next_states)
-            next_q_values = self.target_q_values(batch.next_states, next_actions)
+            next_q_values = self.critics.target_q_values(batch.next_states, next_actions)
             next_values = soft_state_value(next_q_values, next_log_prob, self.entropy_coefficient.value)
             return td_target(batch.rewards, next_values, batch.terminated, self.cfg.discount_factor)
 
     def policy_loss(self, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """E[α·log π(a|s) − min_k Q_k(s, a)], a ~ π(·|s) reparameterised; also log π(a|s) for the α step."""
         actions, log_prob = self.sample_actions(states)
-        with frozen(self.critic_parameters):
-            q_value = clipped_double_q(*self.q_values(states, actions))
+        with frozen(self.critics.parameters):
+            q_value = clipped_double_q(*self.critics.q_values(states, actions))
         return (self.entropy_coefficient.value * log_prob - q_value).mean(), log_prob
 
     def entropy_step(self, log_prob: torch.Tensor) -> torch.Tensor:
         """One step on −E[log α·(log π(a|s) + target entropy)]: α grows while the entropy is below target."""
         loss = -(self.entropy_coefficient.log_value * (log_prob.detach() + self.target_entropy)).mean()
-        self.optimise(self.entropy_optimizer, loss, [self.entropy_coefficient.log_value])
+        self.optimise(self.entropy_optimisation, loss)
         return loss.detach()

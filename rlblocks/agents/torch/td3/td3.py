@@ -18,28 +18,33 @@ Differs from skrl 0.10:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
 
 from rlblocks.agents.torch.functional.returns import td_target
 from rlblocks.agents.torch.functional.targets import clipped_double_q, smoothed_target_actions
-from rlblocks.agents.torch.off_policy.actor_critic import DeterministicActorCritic
-from rlblocks.agents.torch.off_policy.agent import StepCounter, Transitions
+from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent
+from rlblocks.agents.torch.off_policy.deterministic import DeterministicActorCritic
+from rlblocks.agents.torch.parts import StepCounter
 from rlblocks.agents.torch.td3.config import PAPER_SMOOTHING_STD, TD3Config
 from rlblocks.resources.noises.torch import GaussianNoise
 
 
-class TD3(DeterministicActorCritic):
+class TD3(OffPolicyAgent):
     """Twin Delayed Deep Deterministic policy gradient.
 
     Models: "policy" and "target_policy" (Deterministic: (N, A) actions), "critic_1", "critic_2",
     "target_critic_1" and "target_critic_2" (Deterministic on states and taken_actions: (N, 1)).
     Targets are separate instances, copied from their sources here. Only "policy" is needed to act
     without a memory.
+
+    Raises (at construction):
+        ValueError: a missing model or a non-Box action space.
+        KeyError: an unknown config key (the message names the nearest valid one).
     """
 
+    CONFIG_CLASS: ClassVar[type[TD3Config]] = TD3Config
     TRAINING_ROLES: ClassVar[tuple[str, ...]] = (
         "target_policy",
         "critic_1",
@@ -54,45 +59,36 @@ class TD3(DeterministicActorCritic):
     }
     CRITIC_ROLES: ClassVar[tuple[str, ...]] = ("critic_1", "critic_2")
 
-    def __init__(
-        self,
-        models: Mapping[str, Any],
-        memory: Any = None,
-        observation_space: Any = None,
-        action_space: Any = None,
-        device: str | torch.device | None = None,
-        cfg: Mapping[str, Any] | TD3Config | None = None,
-    ) -> None:
-        """Check the models, copy the targets, build the optimizers, the smoothing noise and the preprocessor.
-
-        Raises:
-            ValueError: a missing model or a non-Box action space.
-            KeyError: an unknown config key (the message names the nearest valid one).
-        """
-        super().__init__(models, memory, observation_space, action_space, device, TD3Config.from_dict(cfg))
+    def _setup(self) -> None:
+        super()._setup()
+        self.actor_critic = DeterministicActorCritic(self, self.CRITIC_ROLES)
+        self.policy, self.critics = self.actor_critic.policy, self.actor_critic.critics
         self.smoothing_noise = self.cfg.smooth_regularization_noise
         if self.smoothing_noise is None:
             self.smoothing_noise = GaussianNoise(0.0, PAPER_SMOOTHING_STD, self.device)
         self.critic_updates = StepCounter()
         self.register_checkpoint_module("critic_updates", self.critic_updates)
 
+    def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> tuple[Any, Any, Any]:
+        """μ(s) plus scaled exploration noise while training (see `DeterministicActorCritic.act`)."""
+        return self.actor_critic.act(states, timestep, timesteps)
+
     def _update(self, timestep: int, timesteps: int) -> None:
         policy_loss = None
         for _ in range(self.cfg.gradient_steps):
             batch = self.sample_batch()
             targets = self.smoothed_clipped_double_q_targets(batch)
-            critic_loss, q_values = self.critic_step(batch, targets)
+            critic_loss, q_values = self.critics.regress(batch, targets)
             self.critic_updates.count += 1
             if self.critic_updates.count % self.cfg.policy_delay == 0:
-                policy_loss = self.deterministic_policy_loss(batch.states)
-                self.policy_step(policy_loss)
+                policy_loss = self.actor_critic.policy_step(batch.states)
                 self.update_targets()
-        self.track_update(critic_loss, policy_loss, q_values, targets)
+        self.actor_critic.track(critic_loss, policy_loss, q_values, targets)
 
-    def smoothed_clipped_double_q_targets(self, batch: Transitions) -> torch.Tensor:
+    def smoothed_clipped_double_q_targets(self, batch: Any) -> torch.Tensor:
         """Targets r + γ·(1 − terminated)·min(Q̄_1, Q̄_2)(s', clamp(μ̄(s') + clip(ε, ±c))); (B, 1)."""
         with torch.no_grad():
-            next_actions = self.target_actions(batch.next_states)
+            next_actions = self.actor_critic.target_actions(batch.next_states)
             next_actions = smoothed_target_actions(
                 next_actions,
                 self.smoothing_noise.sample(next_actions.shape),
@@ -100,5 +96,5 @@ class TD3(DeterministicActorCritic):
                 self.action_low,
                 self.action_high,
             )
-            next_values = clipped_double_q(*self.target_q_values(batch.next_states, next_actions))
+            next_values = clipped_double_q(*self.critics.target_q_values(batch.next_states, next_actions))
             return td_target(batch.rewards, next_values, batch.terminated, self.cfg.discount_factor)

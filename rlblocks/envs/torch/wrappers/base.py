@@ -18,6 +18,12 @@ therefore does::
     next_states, rewards, terminated, truncated, infos = env.step(actions)
     ...record (states, actions, rewards, next_states, terminated, truncated)...
     states = env.reset()[0] if (terminated | truncated).any() else next_states
+
+Two attributes let a trainer skip that last test, a host synchronisation on a GPU:
+`any_episode_ended` (set by `step`: whether an episode ended, when the wrapper knows it on the
+host from the env's own flags; None when it does not) and `is_reset_free` (True when, after the
+first reset, `reset()` only returns the kept observations to act on, so calling it after every
+step costs nothing).
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ class Wrapper:
             device = _env_attribute(env, "device") or "cpu"
         self.device = torch.device(device)
         self.num_envs: int = int(getattr(env, "num_envs", 1))
+        self.any_episode_ended: bool | None = None
+        self.is_reset_free = False
 
     def __getattr__(self, key: str) -> Any:
         """The attribute of the wrapped environment (or of the env inside its gymnasium wrappers)."""

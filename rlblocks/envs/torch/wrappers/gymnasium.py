@@ -57,6 +57,7 @@ class GymnasiumWrapper(Wrapper):
         if self.is_vector_env:
             check_vector_autoreset(env, self.autoreset_mode)
         self._to_act_on: tuple[torch.Tensor, Any] | None = None  # a vector env's (states, infos)
+        self.is_reset_free = self.is_vector_env
 
     @property
     def observation_space(self) -> gymnasium.Space:
@@ -94,10 +95,12 @@ class GymnasiumWrapper(Wrapper):
                 first_action(self.action_space, batch)
             )
             next_states = observation_to_tensor(self.observation_space, observation, self.device)
+            self.any_episode_ended = bool(terminated or truncated)
             return (next_states, *step_tensors(reward, terminated, truncated, 1, self.device), info)
 
         observations, rewards, terminated, truncated, infos = self._env.step(batch)
         done = np.logical_or(terminated, truncated).reshape(-1)
+        self.any_episode_ended = bool(done.any())
         states = observations_to_tensor(self.observation_space, observations, self.device)
         if self.autoreset_mode == AutoresetMode.SAME_STEP:
             next_states = with_final_observations(

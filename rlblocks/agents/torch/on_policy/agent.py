@@ -1,0 +1,256 @@
+"""`OnPolicyAgent`: the rollout family base of PPO (and the on-policy agents built like it).
+
+Data flow: collect ``rollouts`` steps from every env (observations normalised when acting and
+stored normalised, time-limit truncations bootstrapped with γ·V(s_final)) -> V(s) of the whole
+rollout in one batch, GAE, normalised advantages (`rollout_with_advantages`) -> the subclass's
+``_update`` on shuffled mini-batches of that `Rollout` (`minibatches`).
+
+Differs from skrl 0.10 (each agent's module lists its own differences too):
+- time-limit truncations are bootstrapped (``time_limit_bootstrap``, on by default), but not a
+  step that is both terminated and truncated (gymnasium reports both when an env terminates on
+  its last allowed step);
+- the value preprocessor's statistics are updated once per update, from the returns;
+- observations are stored normalised, so the first mini-batch sees exactly what the policy acted on;
+- mini-batches come from a fresh permutation of the rollout at every epoch;
+- ``random_timesteps`` works: the log-prob of the random action under the policy is stored.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+import torch
+
+from rlblocks.agents.torch.base import Agent
+from rlblocks.agents.torch.functional.returns import bootstrap_truncated, compute_gae
+from rlblocks.agents.torch.parts import OptimisationStep, StoredTensor, TensorSchema, split_batch
+from rlblocks.memories.torch.indexes import split_sizes
+
+
+class Rollout(NamedTuple):
+    """A rollout flattened to (rollouts·num_envs, ·) rows, or one mini-batch of it.
+
+    ``log_prob`` and ``values`` are those of the acting policy and value (values normalised by
+    the value preprocessor, as ``returns``); ``advantages`` are normalised.
+    """
+
+    states: torch.Tensor
+    actions: torch.Tensor
+    log_prob: torch.Tensor
+    values: torch.Tensor
+    returns: torch.Tensor
+    advantages: torch.Tensor
+
+
+class OnPolicyAgent(Agent):
+    """Base class of the on-policy actor-critics; subclasses write ``_update``.
+
+    Models: "policy" (a stochastic model: actions and log-prob) and "value" (a Deterministic
+    model: (N, 1) values); the same object under both roles shares one network.
+
+    Attributes:
+        policy, value: the models; ``is_shared``: whether they are one object.
+        optimisation: the `OptimisationStep` over both models (with a memory); also
+            ``optimizer`` and ``scheduler`` as in skrl.
+        schema: the stored tensors.
+    """
+
+    def _setup(self) -> None:
+        """Validate the models, build the optimizer, scheduler and preprocessors, declare the stored tensors.
+
+        Raises:
+            ValueError: no "policy" model, or a memory without a "value" model.
+        """
+        cfg = self.cfg
+        self.policy = self.models.get("policy")
+        self.value = self.models.get("value")
+        if self.policy is None or (self.value is None and self.memory is not None):
+            raise ValueError(
+                f'{type(self).__name__} needs a "policy" and a "value" model; got roles '
+                f'{sorted(self.models)}. Pass models={{"policy": ..., "value": ...}} (the same object '
+                "twice shares one network)."
+            )
+        self.is_shared = self.policy is self.value
+        self.register_checkpoint_module("policy", self.policy)
+        self.register_checkpoint_module("value", self.value)
+        parameters = (
+            self.policy.parameters()
+            if self.is_shared or self.value is None
+            else itertools.chain(self.policy.parameters(), self.value.parameters())
+        )
+        self.optimisation = OptimisationStep(
+            parameters,
+            cfg.learning_rate,
+            cfg.grad_norm_clip,
+            cfg.learning_rate_scheduler,
+            cfg.learning_rate_scheduler_kwargs,
+        )
+        self.optimisation.register(self, "optimizer", "scheduler")
+        self.optimizer, self.scheduler = self.optimisation.optimizer, self.optimisation.scheduler
+        self._state_preprocessor = self.build_preprocessor(
+            "state_preprocessor",
+            cfg.state_preprocessor,
+            cfg.state_preprocessor_kwargs,
+            self.observation_space,
+        )
+        self._value_preprocessor = self.build_preprocessor(
+            "value_preprocessor", cfg.value_preprocessor, cfg.value_preprocessor_kwargs, 1
+        )
+        self.schema = TensorSchema(
+            StoredTensor("states", self.observation_space),
+            StoredTensor("actions", self.action_space),
+            StoredTensor("rewards", 1),
+            StoredTensor("terminated", 1, torch.bool),
+            StoredTensor("truncated", 1, torch.bool),
+            *(StoredTensor(name, 1) for name in ("log_prob", "values", "returns", "advantages")),
+        )
+        self._num_rollout_steps = 0
+        self._acted_states: torch.Tensor | None = None
+        self._acted_processed_states: torch.Tensor | None = None
+        self._acted_log_prob: torch.Tensor | None = None
+        self._last_next_states: torch.Tensor | None = None
+
+    def init(self, trainer_cfg: Mapping[str, Any] | None = None) -> None:
+        """Set up logging, put the models in eval mode, create the memory tensors.
+
+        Raises:
+            ValueError: a memory that does not hold exactly one rollout.
+        """
+        super().init(trainer_cfg)
+        self.set_mode("eval")
+        if self.memory is None:
+            return
+        if self.memory.memory_size != self.cfg.rollouts:
+            raise ValueError(
+                f"{type(self).__name__}'s memory must hold exactly one rollout: memory_size="
+                f'{self.memory.memory_size} but cfg["rollouts"]={self.cfg.rollouts}; create '
+                f"RandomMemory(memory_size={self.cfg.rollouts}, num_envs=env.num_envs)."
+            )
+        for memory in (self.memory, *self.secondary_memories):
+            self.schema.create_in(memory)
+
+    # ------------------------------------------------------------------ acting
+    def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> tuple[Any, Any, Any]:
+        """Sample actions (deterministic in eval running mode unless stochastic evaluation is asked for)."""
+        processed = self._state_preprocessor(states, train=self.training)
+        if self.is_random_step(timestep):
+            actions = self.policy.random_act({"states": processed}, role="policy")[0]
+            _, log_prob, outputs = self.policy.act(
+                {"states": processed, "taken_actions": actions}, role="policy"
+            )
+        else:
+            actions, log_prob, outputs = self.policy.act({"states": processed}, role="policy")
+            if not self.training and not self.stochastic_evaluation:
+                actions = self._deterministic_actions(actions, outputs)
+        self._acted_states, self._acted_processed_states, self._acted_log_prob = states, processed, log_prob
+        return actions, log_prob, outputs
+
+    def record_transition(
+        self,
+        states: torch.Tensor,
+        actions: torch.Tensor,
+        rewards: torch.Tensor,
+        next_states: torch.Tensor,
+        terminated: torch.Tensor,
+        truncated: torch.Tensor,
+        infos: Any,
+        timestep: int,
+        timesteps: int,
+    ) -> None:
+        """Track the episode statistics; when training, store the transition and its log-prob.
+
+        A step cut by a time limit (truncated and not terminated) gets γ·V(s_final) added to its
+        reward; V is evaluated only when an episode may have ended (`episode_end_hint`).
+        """
+        super().record_transition(
+            states, actions, rewards, next_states, terminated, truncated, infos, timestep, timesteps
+        )
+        if not self.training or self.memory is None:
+            return
+        if states is self._acted_states:
+            processed = self._acted_processed_states
+        else:
+            processed = self._state_preprocessor(states)
+        if self.cfg.rewards_shaper is not None:
+            rewards = self.cfg.rewards_shaper(rewards, timestep, timesteps)
+        if self.cfg.time_limit_bootstrap and self.episode_end_hint is not False:
+            is_cut_by_time_limit = truncated & ~terminated
+            rewards = bootstrap_truncated(
+                rewards, is_cut_by_time_limit, self._values(next_states), self.cfg.discount_factor
+            )
+        # V(s) is not computed here: the update evaluates the whole rollout's stored states in one
+        # batch, with the same parameters and statistics, which gives the same values for less work.
+        samples = {
+            "states": processed,
+            "actions": actions,
+            "rewards": rewards,
+            "terminated": terminated,
+            "truncated": truncated,
+            "log_prob": self._acted_log_prob,
+        }
+        for memory in (self.memory, *self.secondary_memories):
+            memory.add_samples(**samples)
+        self._last_next_states = next_states
+
+    def _values(self, states: torch.Tensor, is_preprocessed: bool = False) -> torch.Tensor:
+        """V(s) in reward units (value preprocessing undone) for (N, obs) states."""
+        processed = states if is_preprocessed else self._state_preprocessor(states)
+        return self._value_preprocessor(self.value.act({"states": processed}, role="value")[0], inverse=True)
+
+    def post_interaction(self, timestep: int, timesteps: int) -> None:
+        """Update after every ``rollouts`` training steps (from ``learning_starts``); log; checkpoint."""
+        if self.training and self.memory is not None:
+            self._num_rollout_steps += 1
+            if self._num_rollout_steps % self.cfg.rollouts == 0 and timestep >= self.cfg.learning_starts:
+                self.set_mode("train")
+                self._update(timestep, timesteps)
+                self.set_mode("eval")
+        super().post_interaction(timestep, timesteps)
+
+    # ---------------------------------------------------------------- learning
+    def rollout_with_advantages(self) -> Rollout:
+        """The last rollout, flattened, with V(s), GAE returns and normalised advantages.
+
+        Every stored state is evaluated in one batch. Values, returns and advantages are also
+        written into the memory (skrl's agents read them from there).
+        """
+        memory = self.memory
+        with torch.no_grad():
+            self.value.train(False)
+            states = memory.get_tensor_by_name("states")
+            values = self._values(states.reshape(-1, states.shape[-1]), is_preprocessed=True)
+            values = values.reshape(*states.shape[:2], 1)
+            last_values = self._values(self._last_next_states)
+            self.value.train(True)
+            episode_ends = memory.get_tensor_by_name("terminated") | memory.get_tensor_by_name("truncated")
+            advantages, returns = compute_gae(
+                memory.get_tensor_by_name("rewards"),
+                values,
+                last_values,
+                episode_ends,
+                self.cfg.discount_factor,
+                self.cfg.gae_lambda,
+            )
+            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+            normalized_returns = self._value_preprocessor(returns, train=True)
+            normalized_values = self._value_preprocessor(values)
+            memory.set_tensor_by_name("values", normalized_values)
+            memory.set_tensor_by_name("returns", normalized_returns)
+            memory.set_tensor_by_name("advantages", advantages)
+        rows = states.shape[0] * states.shape[1]
+        return Rollout(
+            states=memory.get_tensor_by_name("states", keepdim=False),
+            actions=memory.get_tensor_by_name("actions", keepdim=False),
+            log_prob=memory.get_tensor_by_name("log_prob", keepdim=False),
+            values=normalized_values.reshape(rows, 1),
+            returns=normalized_returns.reshape(rows, 1),
+            advantages=advantages.reshape(rows, 1),
+        )
+
+    def minibatches(self, rollout: Rollout, mini_batches: int) -> Iterator[Rollout]:
+        """``rollout`` in ``mini_batches`` batches, shuffled anew at each call (skrl 0.10 doesn't shuffle)."""
+        num_rows = rollout.states.shape[0]
+        order = torch.randperm(num_rows, device=rollout.states.device)
+        return iter(split_batch(rollout, order, split_sizes(num_rows, mini_batches)))
