@@ -44,7 +44,7 @@ from rlblocks.utils.model_instantiators.models import (
     MultivariateGaussianModel,
 )
 from rlblocks.utils.model_instantiators.shapes import NetworkInput, Shape, ShapeLike, as_shape, num_units
-from rlblocks.utils.model_instantiators.shared import GaussianDeterministicModel, shared_model
+from rlblocks.utils.model_instantiators.shared import SHARED_VALUE, GaussianDeterministicModel, shared_model
 from rlblocks.utils.model_instantiators.spec import (
     CATEGORICAL,
     DETERMINISTIC,
@@ -61,6 +61,7 @@ __all__ = [
     "CATEGORICAL",
     "DETERMINISTIC",
     "GAUSSIAN",
+    "SHARED_VALUE",
     "CategoricalModel",
     "CategoricalSpec",
     "DeterministicModel",
