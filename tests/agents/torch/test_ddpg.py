@@ -4,7 +4,7 @@ import torch
 from rlblocks.agents.torch.ddpg import DDPG_DEFAULT_CONFIG
 from rlblocks.resources.noises.torch import GaussianNoise
 from tests.helpers.models import Critic, DeterministicActor
-from tests.helpers.off_policy import make_agent, set_linear, train, vector_env
+from tests.helpers.off_policy import make_agent, set_linear, vector_env
 
 
 def test_default_config_keeps_skrl_keys_and_defaults():

@@ -164,3 +164,46 @@ def test_eval_acts_deterministically_and_stores_nothing():
     )
     agent.post_interaction(0, 10)
     assert len(agent.memory) == 0 and agent.timestep == 0
+
+
+@pytest.mark.parametrize("hint", [None, True])
+def test_a_step_both_terminated_and_truncated_is_not_bootstrapped(hint):
+    """Rewards 1, V ≡ 2 (a constant value network), γ = 0.5: only the env cut by the time limit alone
+    (truncated, not terminated) gets + γ·V = 1; one that terminated on its last allowed step does not."""
+    env = cartpole(num_envs=3)
+    agent = make_ppo(env, cfg={"discount_factor": 0.5})
+    agent.init()
+    with torch.no_grad():
+        for parameter in agent.value.parameters():
+            parameter.zero_()
+        agent.value.net[-1].bias.fill_(2.0)
+    states = torch.zeros(3, 4)
+    agent.act(states, 0, 10)
+    agent.episode_end_hint = hint
+    agent.record_transition(
+        states,
+        torch.zeros(3, 1, dtype=torch.int64),
+        torch.ones(3, 1),
+        states,
+        torch.tensor([[False], [True], [True]]),  # terminated
+        torch.tensor([[True], [True], [False]]),  # truncated
+        {},
+        0,
+        10,
+    )
+    stored = agent.memory.get_tensor_by_name("rewards")[0].view(-1)
+    assert stored.tolist() == [2.0, 1.0, 1.0]
+
+
+def test_update_trains_on_the_rollout_it_computed_and_leaves_it_in_memory():
+    """The mini-batches split the computed rollout; the memory holds the same values, returns, advantages."""
+    env = cartpole(num_envs=2)
+    agent = make_ppo(env, cfg={"rollouts": 4, "mini_batches": 2})
+    train(agent, env, 4)  # one rollout: the update ran at the 4th step
+    rollout = agent.rollout_with_advantages()
+    for name in ("values", "returns", "advantages"):
+        assert torch.equal(getattr(rollout, name), agent.memory.get_tensor_by_name(name, keepdim=False))
+    batches = list(agent.minibatches(rollout, 2))
+    assert [batch.states.shape[0] for batch in batches] == [4, 4]
+    rows = torch.cat([batch.states for batch in batches])
+    assert sorted(map(tuple, rows.tolist())) == sorted(map(tuple, rollout.states.tolist()))

@@ -21,7 +21,7 @@ def takes_kl(scheduler: Any) -> bool:
     """Whether ``scheduler.step`` accepts a ``kl`` argument (the KL-driven scheduler protocol)."""
     try:
         return "kl" in inspect.signature(scheduler.step).parameters
-    except (TypeError, ValueError):  # a builtin without a signature
+    except (AttributeError, TypeError, ValueError):  # no step, or a builtin without a signature
         return False
 
 
