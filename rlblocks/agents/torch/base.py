@@ -19,7 +19,7 @@ import os
 import random
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import torch
@@ -37,6 +37,17 @@ from rlblocks.utils.checkpoint import CheckpointError, atomic_save, safe_load
 CHECKPOINT_FORMAT_VERSION = 1
 META_KEY = "_rlblocks"
 """Key of the checkpoint entry holding the format version, timestep and RNG states."""
+
+
+class Transition(NamedTuple):
+    """One step of every env: (N, ·) tensors, rewards already shaped."""
+
+    states: torch.Tensor
+    actions: torch.Tensor
+    rewards: torch.Tensor
+    next_states: torch.Tensor
+    terminated: torch.Tensor
+    truncated: torch.Tensor
 
 
 class Agent:
@@ -194,8 +205,22 @@ class Agent:
         timestep: int,
         timesteps: int,
     ) -> None:
-        """Track episode statistics from (num_envs, 1) rewards and flags (subclasses also store memory)."""
+        """Track episode statistics from (num_envs, 1) rewards and flags; when training, `_store_transition`.
+
+        The stored rewards are shaped by ``cfg["rewards_shaper"]`` when the config has one.
+        """
         self.episode_statistics.record(rewards, terminated, truncated, self.episode_end_hint)
+        if not self.training or self.memory is None:
+            return
+        rewards_shaper = getattr(self.cfg, "rewards_shaper", None)
+        if rewards_shaper is not None:
+            rewards = rewards_shaper(rewards, timestep, timesteps)
+        self._store_transition(
+            Transition(states, actions, rewards, next_states, terminated, truncated), timestep, timesteps
+        )
+
+    def _store_transition(self, transition: Transition, timestep: int, timesteps: int) -> None:
+        """Write a training step's transition to the memories; nothing in the base class."""
 
     def post_interaction(self, timestep: int, timesteps: int) -> None:
         """Count the step and write logs and checkpoints at their intervals (in eval: logs only).

@@ -7,12 +7,10 @@ Differs from skrl 0.10: as DQN (see `rlblocks.agents.torch.dqn.dqn`).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import torch
+from typing import ClassVar
 
 from rlblocks.agents.torch.dqn.config import DDQNConfig
-from rlblocks.agents.torch.dqn.q_learning import DeepQLearning
+from rlblocks.agents.torch.dqn.q_learning import Q_NETWORK_ROLES, DeepQLearning
 from rlblocks.agents.torch.functional.targets import double_q_value
 from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent
 
@@ -24,22 +22,9 @@ class DDQN(OffPolicyAgent):
     """
 
     CONFIG_CLASS: ClassVar[type[DDQNConfig]] = DDQNConfig
-    ACTING_ROLE: ClassVar[str] = "q_network"
-    TRAINING_ROLES: ClassVar[tuple[str, ...]] = ("target_q_network",)
-    TARGET_ROLES: ClassVar[dict[str, str]] = {"target_q_network": "q_network"}
+    ACTING_ROLE, TRAINING_ROLES, TARGET_ROLES = Q_NETWORK_ROLES
 
     def _setup(self) -> None:
         super()._setup()
         # the online network chooses the next action, the target network rates it
-        self.q_learning = DeepQLearning(self, double_q_value, uses_online_next_values=True)
-        self.q_network, self.target_q_network = self.q_learning.q_network, self.q_learning.target_q_network
-        self.q_targets = self.q_learning.q_targets
-        if self.memory is not None:
-            self.optimizer = self.q_learning.optimisation.optimizer
-
-    def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> tuple[Any, Any, Any]:
-        """ε-greedy actions (see `DeepQLearning.act`)."""
-        return self.q_learning.act(states, timestep)
-
-    def _update(self, timestep: int, timesteps: int) -> None:
-        self.q_learning.update(timestep)
+        self.learner = DeepQLearning(self, double_q_value, uses_online_next_values=True)

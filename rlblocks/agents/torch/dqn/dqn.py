@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import torch
 
 from rlblocks.agents.torch.dqn.config import DQNConfig
-from rlblocks.agents.torch.dqn.q_learning import DeepQLearning
+from rlblocks.agents.torch.dqn.q_learning import Q_NETWORK_ROLES, DeepQLearning
 from rlblocks.agents.torch.functional.targets import greedy_q_value
 from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent
 
@@ -48,21 +48,8 @@ class DQN(OffPolicyAgent):
     """
 
     CONFIG_CLASS: ClassVar[type[DQNConfig]] = DQNConfig
-    ACTING_ROLE: ClassVar[str] = "q_network"
-    TRAINING_ROLES: ClassVar[tuple[str, ...]] = ("target_q_network",)
-    TARGET_ROLES: ClassVar[dict[str, str]] = {"target_q_network": "q_network"}
+    ACTING_ROLE, TRAINING_ROLES, TARGET_ROLES = Q_NETWORK_ROLES
 
     def _setup(self) -> None:
         super()._setup()
-        self.q_learning = DeepQLearning(self, greedy_bootstrap, uses_online_next_values=False)
-        self.q_network, self.target_q_network = self.q_learning.q_network, self.q_learning.target_q_network
-        self.q_targets = self.q_learning.q_targets
-        if self.memory is not None:
-            self.optimizer = self.q_learning.optimisation.optimizer
-
-    def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> tuple[Any, Any, Any]:
-        """ε-greedy actions (see `DeepQLearning.act`)."""
-        return self.q_learning.act(states, timestep)
-
-    def _update(self, timestep: int, timesteps: int) -> None:
-        self.q_learning.update(timestep)
+        self.learner = DeepQLearning(self, greedy_bootstrap, uses_online_next_values=False)

@@ -17,6 +17,9 @@ from rlblocks.agents.torch.functional.returns import td_target
 from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent
 from rlblocks.utils import spaces
 
+Q_NETWORK_ROLES = ("q_network", ("target_q_network",), {"target_q_network": "q_network"})
+"""DQN and DDQN's ACTING_ROLE, TRAINING_ROLES and TARGET_ROLES."""
+
 BootstrapValue = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """f(online Q(s', ·), target Q̄(s', ·)) -> (B, 1) V(s'); both inputs (B, n_actions)."""
 
@@ -49,10 +52,17 @@ class DeepQLearning:
         self.num_actions = int(agent.action_space.n)
         self.q_network = agent.models["q_network"]
         self.target_q_network = agent.models.get("target_q_network")
+        # skrl's attribute names on the agent
+        agent.q_network, agent.target_q_network, agent.q_targets = (
+            self.q_network,
+            self.target_q_network,
+            self.q_targets,
+        )
         if agent.memory is not None:
             self.optimisation = agent.build_optimisation(
                 "optimizer", self.q_network.parameters(), agent.cfg.learning_rate
             )
+            agent.optimizer = self.optimisation.optimizer
 
     # ------------------------------------------------------------------ acting
     def act(self, states: torch.Tensor, timestep: int) -> tuple[Any, Any, Any]:

@@ -22,14 +22,17 @@ from typing import Any, ClassVar
 
 import torch
 
-from rlblocks.agents.torch.base import Agent
+from rlblocks.agents.torch.base import Agent, Transition
 from rlblocks.agents.torch.off_policy.config import OffPolicyConfig
 from rlblocks.agents.torch.parts import OptimisationStep, StoredTensor, TargetNetworks, TensorSchema
 from rlblocks.utils import spaces
 
 
 class OffPolicyAgent(Agent):
-    """Base class of the replay-based agents; subclasses write ``act`` and ``_update``.
+    """Base class of the replay-based agents; subclasses write ``act`` and ``_update``, or hold a learner.
+
+    A learner is a part with ``act(states, timestep)`` and ``update(timestep)`` (DQN and DDQN's
+    `DeepQLearning`), set as ``self.learner`` in `_setup`; ``act`` and ``_update`` call it.
 
     Subclasses name their model roles in class attributes: ``ACTING_ROLE`` (always needed),
     ``TRAINING_ROLES`` (needed to train, i.e. when a memory is given) and ``TARGET_ROLES``
@@ -137,41 +140,30 @@ class OffPolicyAgent(Agent):
         step.step_scheduler()
 
     # ------------------------------------------------------------------ hooks
+    def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> tuple[Any, Any, Any]:
+        """The learner's actions for (N, obs) states (see the class docstring)."""
+        return self.learner.act(states, timestep)
+
+    def _update(self, timestep: int, timesteps: int) -> None:
+        self.learner.update(timestep)
+
     def preprocess(self, states: torch.Tensor) -> torch.Tensor:
         """States as the models see them; while training this also updates the preprocessor's statistics."""
         return self._state_preprocessor(states, train=self.training)
 
-    def record_transition(
-        self,
-        states: torch.Tensor,
-        actions: torch.Tensor,
-        rewards: torch.Tensor,
-        next_states: torch.Tensor,
-        terminated: torch.Tensor,
-        truncated: torch.Tensor,
-        infos: Any,
-        timestep: int,
-        timesteps: int,
-    ) -> None:
-        """Track the episode statistics; when training, store the (shaped) transition.
+    def _store_transition(self, transition: Transition, timestep: int, timesteps: int) -> None:
+        """Store (s, a, r, s', terminated) in every memory.
 
         ``truncated`` is not stored: a truncated step bootstraps from ``next_states``, which the env
         wrappers fill with the true final observation.
         """
-        super().record_transition(
-            states, actions, rewards, next_states, terminated, truncated, infos, timestep, timesteps
-        )
-        if not self.training or self.memory is None:
-            return
-        if self.cfg.rewards_shaper is not None:
-            rewards = self.cfg.rewards_shaper(rewards, timestep, timesteps)
         for memory in self._memories():
             memory.add_samples(
-                states=states,
-                actions=actions,
-                rewards=rewards,
-                next_states=next_states,
-                terminated=terminated,
+                states=transition.states,
+                actions=transition.actions,
+                rewards=transition.rewards,
+                next_states=transition.next_states,
+                terminated=transition.terminated,
             )
 
     def post_interaction(self, timestep: int, timesteps: int) -> None:

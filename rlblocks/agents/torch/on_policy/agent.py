@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from rlblocks.agents.torch.base import Agent
+from rlblocks.agents.torch.base import Agent, Transition
 from rlblocks.agents.torch.functional.returns import bootstrap_truncated, compute_gae
 from rlblocks.agents.torch.parts import OptimisationStep, StoredTensor, TensorSchema, split_batch
 from rlblocks.memories.torch.indexes import split_sizes
@@ -147,52 +147,38 @@ class OnPolicyAgent(Agent):
         self._acted_states, self._acted_processed_states, self._acted_log_prob = states, processed, log_prob
         return actions, log_prob, outputs
 
-    def record_transition(
-        self,
-        states: torch.Tensor,
-        actions: torch.Tensor,
-        rewards: torch.Tensor,
-        next_states: torch.Tensor,
-        terminated: torch.Tensor,
-        truncated: torch.Tensor,
-        infos: Any,
-        timestep: int,
-        timesteps: int,
-    ) -> None:
-        """Track the episode statistics; when training, store the transition and its log-prob.
+    def _store_transition(self, transition: Transition, timestep: int, timesteps: int) -> None:
+        """Store the step with its (normalised) states and log-prob.
 
         A step cut by a time limit (truncated and not terminated) gets γ·V(s_final) added to its
         reward; V is evaluated only when an episode may have ended (`episode_end_hint`).
         """
-        super().record_transition(
-            states, actions, rewards, next_states, terminated, truncated, infos, timestep, timesteps
+        states, rewards, terminated, truncated = (
+            transition.states,
+            transition.rewards,
+            transition.terminated,
+            transition.truncated,
         )
-        if not self.training or self.memory is None:
-            return
-        if states is self._acted_states:
-            processed = self._acted_processed_states
-        else:
+        processed = self._acted_processed_states
+        if states is not self._acted_states:
             processed = self._state_preprocessor(states)
-        if self.cfg.rewards_shaper is not None:
-            rewards = self.cfg.rewards_shaper(rewards, timestep, timesteps)
         if self.cfg.time_limit_bootstrap and self.episode_end_hint is not False:
             is_cut_by_time_limit = truncated & ~terminated
             rewards = bootstrap_truncated(
-                rewards, is_cut_by_time_limit, self._values(next_states), self.cfg.discount_factor
+                rewards, is_cut_by_time_limit, self._values(transition.next_states), self.cfg.discount_factor
             )
         # V(s) is not computed here: the update evaluates the whole rollout's stored states in one
         # batch, with the same parameters and statistics, which gives the same values for less work.
-        samples = {
-            "states": processed,
-            "actions": actions,
-            "rewards": rewards,
-            "terminated": terminated,
-            "truncated": truncated,
-            "log_prob": self._acted_log_prob,
-        }
         for memory in (self.memory, *self.secondary_memories):
-            memory.add_samples(**samples)
-        self._last_next_states = next_states
+            memory.add_samples(
+                states=processed,
+                actions=transition.actions,
+                rewards=rewards,
+                terminated=terminated,
+                truncated=truncated,
+                log_prob=self._acted_log_prob,
+            )
+        self._last_next_states = transition.next_states
 
     def _values(self, states: torch.Tensor, is_preprocessed: bool = False) -> torch.Tensor:
         """V(s) in reward units (value preprocessing undone) for (N, obs) states."""
