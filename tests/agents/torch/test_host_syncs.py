@@ -9,7 +9,7 @@ from rlblocks.envs.torch import wrap_env
 from rlblocks.memories.torch import RandomMemory
 from rlblocks.resources.noises.torch import GaussianNoise
 from rlblocks.trainers.torch import SequentialTrainer
-from tests.helpers.models import GaussianPolicy, Value
+from tests.helpers.models import CategoricalPolicy, GaussianPolicy, Value
 from tests.helpers.off_policy import AGENT_CLASSES, models_for
 from tests.helpers.syncs import count_host_syncs
 
@@ -20,8 +20,11 @@ INHERENT = 2  # the actions' copy to the env: .cpu() and .numpy()
 def agent_on(name, env, directory):
     experiment = {"directory": str(directory), "experiment_name": name}  # default write/checkpoint intervals
     if name == "ppo":
+        policy_class = (
+            CategoricalPolicy if env.action_space.__class__.__name__ == "Discrete" else GaussianPolicy
+        )
         models = {
-            "policy": GaussianPolicy(env.observation_space, env.action_space, hidden=(16,)),
+            "policy": policy_class(env.observation_space, env.action_space, hidden=(16,)),
             "value": Value(env.observation_space, env.action_space, hidden=(16,)),
         }
         return PPO(
@@ -97,3 +100,20 @@ def test_training_steps_on_cuda_with_a_torch_env_never_sync(name, tmp_path):
         trainer.train()
     finally:
         torch.cuda.set_sync_debug_mode("default")
+
+
+@pytest.mark.parametrize("name", ["ppo", "dqn"])
+def test_with_a_torch_env_a_training_step_reads_nothing_on_the_host(name, tmp_path):
+    """The batched CartPole keeps everything on the device: no action copy, no flag read per step."""
+    from rlblocks.envs.torch.batched import CartPole
+
+    env = wrap_env(CartPole(num_envs=16), verbose=False)
+    agent = agent_on(name, env, tmp_path)
+    agent.cfg.experiment.write_interval = 0
+    agent.cfg.experiment.checkpoint_interval = 0
+    trainer = SequentialTrainer(
+        env, agent, cfg={"timesteps": 200, "headless": True, "disable_progressbar": True}
+    )
+    with count_host_syncs() as counts:
+        trainer.train()
+    assert counts["total"] == 0, dict(counts)

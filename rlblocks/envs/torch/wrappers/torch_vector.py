@@ -51,7 +51,9 @@ class TorchVectorWrapper(Wrapper):
     Attributes:
         any_episode_ended: whether any episode ended at the last step, when the host knows it
             without waiting for the device; always None ("unknown") here, as the flags live on
-            the device. A trainer then asks `(terminated | truncated).any()` itself.
+            the device.
+        is_reset_free: True: after the first call, `reset()` only returns the kept observations,
+            so a trainer calls it after every step instead of reading the flags on the host.
 
     Raises:
         ValueError: the env is not a vector env, or resets on the next step (NEXT_STEP) or never
@@ -68,6 +70,7 @@ class TorchVectorWrapper(Wrapper):
         self.num_envs = int(env.num_envs)
         _check_same_step_autoreset(env)
         self.any_episode_ended: bool | None = None
+        self.is_reset_free = True
         self._has_complete_final_obs = is_batched_vector_env(env)
         self._action_shape = (self.num_envs, *self.action_space.shape)
         self._action_width = flat_size(self.action_space)
