@@ -23,8 +23,10 @@ from typing import Any, NamedTuple
 
 import torch
 
+from rlblocks.agents.torch import tags
 from rlblocks.agents.torch.base import Agent, Transition
 from rlblocks.agents.torch.functional.returns import bootstrap_truncated, compute_gae
+from rlblocks.agents.torch.on_policy.losses import Losses
 from rlblocks.agents.torch.parts import OptimisationStep, StoredTensor, TensorSchema, split_batch
 from rlblocks.memories.torch.indexes import split_sizes
 
@@ -55,6 +57,7 @@ class OnPolicyAgent(Agent):
         optimisation: the `OptimisationStep` over both models (with a memory); also
             ``optimizer`` and ``scheduler`` as in skrl.
         schema: the stored tensors.
+        policy_inputs: extra entries of every policy ``act`` input dict (empty; RPO passes "alpha").
     """
 
     def _setup(self) -> None:
@@ -106,6 +109,7 @@ class OnPolicyAgent(Agent):
             StoredTensor("truncated", 1, torch.bool),
             *(StoredTensor(name, 1) for name in ("log_prob", "values", "returns", "advantages")),
         )
+        self.policy_inputs: dict[str, Any] = {}
         self._num_rollout_steps = 0
         self._acted_states: torch.Tensor | None = None
         self._acted_processed_states: torch.Tensor | None = None
@@ -138,10 +142,12 @@ class OnPolicyAgent(Agent):
         if self.is_random_step(timestep):
             actions = self.policy.random_act({"states": processed}, role="policy")[0]
             _, log_prob, outputs = self.policy.act(
-                {"states": processed, "taken_actions": actions}, role="policy"
+                {"states": processed, "taken_actions": actions, **self.policy_inputs}, role="policy"
             )
         else:
-            actions, log_prob, outputs = self.policy.act({"states": processed}, role="policy")
+            actions, log_prob, outputs = self.policy.act(
+                {"states": processed, **self.policy_inputs}, role="policy"
+            )
             if not self.training and not self.stochastic_evaluation:
                 actions = self._deterministic_actions(actions, outputs)
         self._acted_states, self._acted_processed_states, self._acted_log_prob = states, processed, log_prob
@@ -240,3 +246,35 @@ class OnPolicyAgent(Agent):
         num_rows = rollout.states.shape[0]
         order = torch.randperm(num_rows, device=rollout.states.device)
         return iter(split_batch(rollout, order, split_sizes(num_rows, mini_batches)))
+
+    def taken_action_log_prob(self, batch: Rollout) -> torch.Tensor:
+        """log π(a|s) of the batch's taken actions under the current policy, (B, 1), with gradients."""
+        inputs = {"states": batch.states, "taken_actions": batch.actions, **self.policy_inputs}
+        return self.policy.act(inputs, role="policy")[1]
+
+    def predicted_values(self, batch: Rollout) -> torch.Tensor:
+        """V(s) of the batch's states under the current value model, (B, 1), with gradients."""
+        return self.value.act({"states": batch.states}, role="value")[0]
+
+    def entropy_loss(self, scale: float, device: torch.device) -> torch.Tensor:
+        """−scale · mean entropy of the policy's last distribution (0-d; zero, not computed, if scale is 0)."""
+        if not scale:
+            return torch.zeros((), device=device)
+        return -scale * self.policy.get_entropy(role="policy").mean()
+
+    def track_losses(self, losses: Losses | None) -> None:
+        """Track an update's mean losses and KL, the policy's std and the learning rate.
+
+        Nothing is tracked when not logging or when no mini-batch ran (``losses`` None).
+        """
+        if not self.is_logging or losses is None:
+            return
+        self.track_data(tags.POLICY_LOSS, losses.policy)
+        self.track_data(tags.VALUE_LOSS, losses.value)
+        if self.cfg.entropy_loss_scale:
+            self.track_data(tags.ENTROPY_LOSS, losses.entropy)
+        self.track_data(tags.APPROX_KL, losses.approx_kl)
+        distribution = self.policy.distribution(role="policy")
+        if isinstance(distribution, (torch.distributions.Normal, torch.distributions.MultivariateNormal)):
+            self.track_data(tags.POLICY_STD, distribution.stddev.mean())
+        self.track_data(tags.LEARNING_RATE, self.optimisation.learning_rate)
