@@ -248,7 +248,7 @@ class OnPolicyAgent(Agent):
         return iter(split_batch(rollout, order, split_sizes(num_rows, mini_batches)))
 
     def taken_action_log_prob(self, batch: Rollout) -> torch.Tensor:
-        """log π(a|s) of the batch's taken actions under the current policy, (B, 1), with gradients."""
+        """The log-prob (B, 1) of the batch's taken actions under the current policy, with gradients."""
         inputs = {"states": batch.states, "taken_actions": batch.actions, **self.policy_inputs}
         return self.policy.act(inputs, role="policy")[1]
 
@@ -257,7 +257,7 @@ class OnPolicyAgent(Agent):
         return self.value.act({"states": batch.states}, role="value")[0]
 
     def entropy_loss(self, scale: float, device: torch.device) -> torch.Tensor:
-        """−scale · mean entropy of the policy's last distribution (0-d; zero, not computed, if scale is 0)."""
+        """−scale · mean entropy of the policy's last distribution (0-d; zero, not computed, for scale 0)."""
         if not scale:
             return torch.zeros((), device=device)
         return -scale * self.policy.get_entropy(role="policy").mean()
