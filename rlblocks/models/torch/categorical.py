@@ -28,7 +28,8 @@ class CategoricalMixin:
 
     `compute(inputs, role)` returns ``(net_output (N, n), outputs)``: logits when
     ``unnormalized_log_prob`` (the default), else probabilities. ``outputs["net_output"]`` holds it.
-    The log-prob is of ``inputs["taken_actions"]`` (any shape with N elements) when given.
+    The log-prob is of ``inputs["taken_actions"]`` (any shape with N elements) when given; those
+    actions are then returned as (N, 1) int64 instead of a new sample.
     """
 
     def __init__(self, unnormalized_log_prob: bool = True, role: str = "") -> None:
@@ -45,10 +46,12 @@ class CategoricalMixin:
         unnormalized_log_prob = self._c_roles.settings(role)
         net_output, outputs = self._checked_compute(inputs, role)
         log_probs = F.categorical_log_probs(net_output, unnormalized_log_prob)
-        actions = F.sample_categorical(log_probs)
         taken_actions = inputs.get("taken_actions")
-        index = actions if taken_actions is None else taken_actions.reshape(actions.shape).long()
-        log_prob = log_probs.gather(-1, index)
+        if taken_actions is None:
+            actions = F.sample_categorical(log_probs)
+        else:  # re-evaluating taken actions (an update): no sample is drawn
+            actions = taken_actions.reshape(*log_probs.shape[:-1], 1).long()
+        log_prob = log_probs.gather(-1, actions)
         self._c_roles.store(role, CategoricalState(log_probs))
         outputs["net_output"] = net_output
         return actions, log_prob, outputs
