@@ -73,7 +73,7 @@ _TWIN_CRITICS = {
 KNOWN_ALGORITHMS: tuple[Algorithm, ...] = (
     Algorithm("ppo", "rlblocks.agents.torch.ppo", "PPO", _ACTOR_CRITIC, ("box", "discrete"), True),
     Algorithm("a2c", "rlblocks.agents.torch.a2c", "A2C", _ACTOR_CRITIC, ("box", "discrete"), True),
-    Algorithm("trpo", "rlblocks.agents.torch.trpo", "TRPO", _ACTOR_CRITIC, ("box",), True),
+    Algorithm("trpo", "rlblocks.agents.torch.trpo", "TRPO", _ACTOR_CRITIC, ("box", "discrete"), True),
     Algorithm("sac", "rlblocks.agents.torch.sac", "SAC", _TWIN_CRITICS, ("box",), False),
     Algorithm(
         "td3",
