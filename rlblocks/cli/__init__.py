@@ -183,7 +183,7 @@ def algos_command() -> None:
 
     for algorithm in registry.available_algorithms().values():
         pairs = [
-            name.split("_", 1)[1]
+            name.removeprefix(f"{algorithm.name}_")
             for name in run_config.packaged_config_names()
             if name.startswith(f"{algorithm.name}_")
         ]

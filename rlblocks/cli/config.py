@@ -149,7 +149,9 @@ def resolve(
 
 
 def default_env(algorithm: registry.Algorithm) -> str:
-    """CartPole-v1, or Pendulum-v1 for algorithms that need continuous actions."""
+    """The algorithm's own default env, else CartPole-v1 (Pendulum-v1 for continuous actions)."""
+    if algorithm.default_env is not None:
+        return algorithm.default_env
     return DEFAULT_ENV if "discrete" in algorithm.action_kinds else registry.EXAMPLE_ENVS["box"]
 
 

@@ -3,6 +3,7 @@
 The exported module holds the agent's observation preprocessor (e.g. a RunningStandardScaler,
 frozen in eval mode) and the policy network, and ends with the deterministic choice: the mean
 action clamped to the Box bounds, the argmax of a categorical policy's logits or of a Q-network.
+A tabular policy (Q-learning, SARSA) is exported as its greedy table: state index in, action out.
 After writing the file the command runs it (torch.jit.load, or onnxruntime) on observations
 collected from the environment and checks that its actions equal the eager agent's within 1e-5.
 """
@@ -23,7 +24,7 @@ from rlblocks.cli import build
 from rlblocks.cli import run_dir as runs
 from rlblocks.cli.evaluate import load_agent
 from rlblocks.cli.registry import CLIError
-from rlblocks.models.torch import CategoricalMixin, GaussianMixin, MultivariateGaussianMixin
+from rlblocks.models.torch import CategoricalMixin, GaussianMixin, MultivariateGaussianMixin, TabularMixin
 from rlblocks.utils import spaces
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".torchscript.pt"}
@@ -83,6 +84,23 @@ class ExportedPolicy(nn.Module):
         return output
 
 
+class ExportedTable(nn.Module):
+    """A tabular agent's greedy choice: (N, 1) observation indexes -> (N, 1) int64 actions.
+
+    Args:
+        greedy_actions: (num_observations,) the action the agent takes, in eval running mode, in
+            each state (Q-learning and SARSA: argmax of the mean of the env tables).
+    """
+
+    def __init__(self, greedy_actions: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("greedy_actions", greedy_actions.reshape(-1).to(torch.int64))
+
+    def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        """Actions for a batch of observation indexes (any numeric dtype)."""
+        return self.greedy_actions[observations.reshape(-1).to(torch.int64)].reshape(-1, 1)
+
+
 @dataclass
 class ExportResult:
     """The exported file and how closely it matches the eager agent."""
@@ -98,8 +116,10 @@ class ExportResult:
         return self.max_abs_difference <= TOLERANCE
 
 
-def exportable_policy(agent: Any, action_space: Any) -> ExportedPolicy:
+def exportable_policy(agent: Any, action_space: Any) -> ExportedPolicy | ExportedTable:
     """The agent's deterministic policy as an `ExportedPolicy` (on CPU, eval mode).
+
+    A tabular policy becomes an `ExportedTable`: the greedy action of every state.
 
     Raises:
         CLIError: the agent has no policy or Q-network model.
@@ -108,6 +128,10 @@ def exportable_policy(agent: Any, action_space: Any) -> ExportedPolicy:
     if role is None:
         raise CLIError(f"nothing to export: the agent has no {' or '.join(POLICY_ROLES)} model")
     policy = agent.models[role]
+    if isinstance(policy, TabularMixin):
+        states = torch.arange(policy.table().shape[1]).reshape(-1, 1)
+        with torch.no_grad():
+            return ExportedTable(agent.act(states, 0, 1)[0].cpu()).eval()
     if isinstance(policy, (GaussianMixin, MultivariateGaussianMixin)):
         choice = "squash" if getattr(agent.cfg, "squash_actions", False) else "mean"
     elif isinstance(policy, CategoricalMixin) or role == "q_network":
@@ -163,7 +187,7 @@ def export(path: str, format: str = "onnx", output: str | None = None) -> Export
     return ExportResult(output, format, observations.shape[0], difference)
 
 
-def _torchscript(module: ExportedPolicy, observations: torch.Tensor, output: str) -> torch.Tensor:
+def _torchscript(module: nn.Module, observations: torch.Tensor, output: str) -> torch.Tensor:
     with torch.no_grad():
         traced = torch.jit.trace(module, (observations,), check_trace=False)
     traced.save(output)
@@ -172,7 +196,7 @@ def _torchscript(module: ExportedPolicy, observations: torch.Tensor, output: str
         return loaded(observations)
 
 
-def _onnx(module: ExportedPolicy, observations: torch.Tensor, output: str) -> torch.Tensor:
+def _onnx(module: nn.Module, observations: torch.Tensor, output: str) -> torch.Tensor:
     try:
         import onnx  # noqa: F401  (the exporter needs it)
         import onnxruntime

@@ -1,7 +1,7 @@
 """Models from their config descriptions, via `rlblocks.utils.model_instantiators`.
 
 A description is a mapping with ``kind`` (gaussian, multivariate_gaussian, deterministic,
-categorical) and the keyword arguments of that instantiator, e.g.::
+categorical, tabular: an ε-greedy Q-table) and the keyword arguments of that instantiator, e.g.::
 
     policy: {kind: gaussian, hiddens: [64, 64], hidden_activation: tanh, output_scale: 2.0}
 """
@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from rlblocks.agents.torch.tabular import EpsilonGreedyTabularPolicy
 from rlblocks.cli.registry import Algorithm, CLIError, roles_by_entry
 from rlblocks.models.torch import Model
 from rlblocks.utils import model_instantiators
@@ -24,6 +25,7 @@ INSTANTIATORS = {
     "multivariate_gaussian": model_instantiators.multivariate_gaussian_model,
     "deterministic": model_instantiators.deterministic_model,
     "categorical": model_instantiators.categorical_model,
+    "tabular": EpsilonGreedyTabularPolicy,
 }
 """Model kinds a config may name."""
 

@@ -13,6 +13,7 @@ import torch
 
 from rlblocks.models.torch import Model, TabularMixin
 from rlblocks.models.torch.base import Inputs
+from rlblocks.utils import spaces
 
 
 class EpsilonGreedyTabularPolicy(TabularMixin, Model):
@@ -40,6 +41,12 @@ class EpsilonGreedyTabularPolicy(TabularMixin, Model):
         epsilon: float = 0.1,
         initial_value: float = 0.0,
     ) -> None:
+        for name, space in (("observation", observation_space), ("action", action_space)):
+            if not (isinstance(space, int) or spaces.is_discrete(space)):
+                raise ValueError(
+                    f"a tabular model needs a Discrete {name} space (its table is indexed by it), got "
+                    f"{space}; for Box observations use a network (e.g. DQN's Q-network)"
+                )
         Model.__init__(self, observation_space, action_space, device)
         TabularMixin.__init__(self, num_envs)
         if not 0.0 <= epsilon <= 1.0:
