@@ -9,6 +9,7 @@ from rlblocks.agents.torch.trpo import TRPO, TRPO_DEFAULT_CONFIG
 from rlblocks.memories.torch import RandomMemory
 from tests.helpers.models import CategoricalPolicy, GaussianPolicy, SharedGaussianValue, Value
 from tests.helpers.off_policy import NO_LOGS, train, vector_env
+from tests.helpers.syncs import count_host_syncs
 
 
 def make_trpo(env, cfg=None, models=None):
@@ -161,3 +162,23 @@ def test_training_logs_the_step_kl_and_the_value_learning_rate(tmp_path):
         "Learning / Value learning rate",
     }
     assert 0 < float(recorded["Policy / KL divergence"]) <= 0.01
+
+
+def test_an_update_reads_the_host_once_per_line_search_trial(tmp_path):
+    """Beyond the inherent action copy (2 per step) and the log/checkpoint writes, TRPO's only host reads
+    are the line search's accept decisions (one per trial); the conjugate gradient reads none."""
+    env = vector_env("Pendulum-v1", num_envs=4)
+    agent = make_trpo(env, cfg={"rollouts": 16, "experiment": {**NO_LOGS, "directory": str(tmp_path)}})
+    trials = []
+    original = agent._policy_step
+
+    def policy_step(rollout):
+        result = original(rollout)
+        trials.append(result[1].num_trials)
+        return result
+
+    agent._policy_step = policy_step
+    with count_host_syncs() as counts:
+        train(agent, env, 160)
+    assert len(trials) == 10
+    assert counts["total"] == 2 * 160 + sum(trials), dict(counts)
