@@ -33,6 +33,8 @@ class Algorithm:
             networks are built from their source's description).
         action_kinds: the action-space kinds it accepts ("box", "discrete").
         on_policy: its memory holds exactly one rollout (``memory_size = rollouts``).
+        default_env: the env ``rlblocks train --algo <name>`` uses without ``--env`` (None: by
+            action kind, see `rlblocks.cli.config.default_env`).
     """
 
     name: str
@@ -41,6 +43,7 @@ class Algorithm:
     roles: dict[str, str]
     action_kinds: tuple[str, ...]
     on_policy: bool
+    default_env: str | None = None
 
     @property
     def agent_class(self) -> type:
@@ -107,6 +110,19 @@ KNOWN_ALGORITHMS: tuple[Algorithm, ...] = (
         {"q_network": "q_network", "target_q_network": "q_network"},
         ("discrete",),
         False,
+    ),
+    Algorithm("cem", "rlblocks.agents.torch.cem", "CEM", {"policy": "policy"}, ("discrete",), True),
+    Algorithm(
+        "q_learning",
+        "rlblocks.agents.torch.q_learning",
+        "Q_LEARNING",
+        {"policy": "policy"},
+        ("discrete",),
+        False,
+        "FrozenLake-v1",
+    ),
+    Algorithm(
+        "sarsa", "rlblocks.agents.torch.sarsa", "SARSA", {"policy": "policy"}, ("discrete",), False, "Taxi-v4"
     ),
 )
 """Every algorithm the CLI can build; `available_algorithms` keeps those whose agent exists."""
@@ -235,6 +251,11 @@ def default_models(algorithm: Algorithm, action_space: Any) -> dict[str, dict[st
     """Model descriptions (see `rlblocks.cli.models`) for an algorithm on an env with no ready config."""
     kind = _action_kind(action_space)
     scale = action_scale(action_space)
+    if algorithm.name == "cem":
+        return {"policy": {"kind": "categorical", "hiddens": [64, 64], "hidden_activation": "relu"}}
+    if algorithm.name in ("q_learning", "sarsa"):
+        # one table that every env fills (num_envs 1), epsilon-greedy (see EpsilonGreedyTabularPolicy)
+        return {"policy": {"kind": "tabular", "num_envs": 1, "epsilon": 0.1}}
     if algorithm.name in ("ppo", "a2c", "trpo", "rpo"):
         policy: dict[str, Any] = (
             {"kind": "categorical", "hiddens": [64, 64], "hidden_activation": "tanh"}
