@@ -1,4 +1,4 @@
-"""`rlblocks train --algo a2c` / `--algo rpo`: ready configs build the agents; tiny runs train and evaluate."""
+"""`rlblocks train --algo a2c` / `--algo rpo`: the ready configs build, tiny runs train and evaluate."""
 
 from __future__ import annotations
 
