@@ -25,15 +25,12 @@ from rlblocks.agents.torch.on_policy.losses import Losses, LossTotals
 
 
 class A2C(OnPolicyAgent):
-    """Advantage actor-critic.
+    """Advantage actor-critic on the "policy" and "value" models of `OnPolicyAgent` (shareable).
 
-    Models: "policy" (a Gaussian, MultivariateGaussian, Categorical or MultiCategorical model:
-    actions and log-prob) and "value" (a Deterministic model: (N, 1) values). The same object under
-    both roles shares one network.
+    The policy may be any stochastic mixin (Gaussian, MultivariateGaussian, Categorical, MultiCategorical).
 
-    Raises (at construction):
-        ValueError: no "policy" model, or a memory without a "value" model.
-        KeyError: an unknown config key (the message names the nearest valid one).
+    Construction raises what `OnPolicyAgent` raises (missing models) and a KeyError naming the nearest
+    key for an unknown config key.
     """
 
     CONFIG_CLASS: ClassVar[type[A2CConfig]] = A2CConfig
