@@ -28,7 +28,7 @@ from rlblocks import logger
 from rlblocks.agents.torch import tags
 from rlblocks.agents.torch.config import AgentConfig
 from rlblocks.agents.torch.episode_statistics import EpisodeStatistics
-from rlblocks.agents.torch.parts import Metrics
+from rlblocks.agents.torch.parts import Metrics, OptimisationStep
 from rlblocks.agents.torch.preprocessing import build_preprocessor
 from rlblocks.models.torch import Model
 from rlblocks.utils import spaces
@@ -210,7 +210,7 @@ class Agent:
         The stored rewards are shaped by ``cfg["rewards_shaper"]`` when the config has one.
         """
         self.episode_statistics.record(rewards, terminated, truncated, self.episode_end_hint)
-        if not self.training or self.memory is None:
+        if not self.training:
             return
         rewards_shaper = getattr(self.cfg, "rewards_shaper", None)
         if rewards_shaper is not None:
@@ -220,7 +220,7 @@ class Agent:
         )
 
     def _store_transition(self, transition: Transition, timestep: int, timesteps: int) -> None:
-        """Write a training step's transition to the memories; nothing in the base class."""
+        """Keep a training step's transition (in the memories, if any); nothing in the base class."""
 
     def post_interaction(self, timestep: int, timesteps: int) -> None:
         """Count the step and write logs and checkpoints at their intervals (in eval: logs only).
@@ -318,6 +318,31 @@ class Agent:
         if preprocessor_class is not None:
             self.register_checkpoint_module(entry, preprocessor)
         return preprocessor
+
+    def build_optimisation(
+        self,
+        optimizer_name: str,
+        parameters: Iterable[torch.nn.Parameter],
+        learning_rate: float,
+        grad_norm_clip: float = 0.0,
+        is_scheduled: bool = True,
+    ) -> OptimisationStep:
+        """An Adam `OptimisationStep` "<x>optimizer", with the configured "<x>scheduler" if scheduled.
+
+        Both are registered for checkpoints under those names ("optimizer" -> "scheduler",
+        "critic_optimizer" -> "critic_scheduler"); the scheduler comes from the config's
+        ``learning_rate_scheduler`` (and its kwargs), if the config has that key.
+        """
+        scheduler_class = getattr(self.cfg, "learning_rate_scheduler", None) if is_scheduled else None
+        step = OptimisationStep(
+            parameters,
+            learning_rate,
+            grad_norm_clip,
+            scheduler_class,
+            getattr(self.cfg, "learning_rate_scheduler_kwargs", None),
+        )
+        step.register(self, optimizer_name, optimizer_name.replace("optimizer", "scheduler"))
+        return step
 
     def is_random_step(self, timestep: int) -> bool:
         """Whether to act uniformly at random: the first ``random_timesteps`` steps of training."""

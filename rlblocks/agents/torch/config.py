@@ -1,7 +1,13 @@
-"""Config sections every agent shares: ``experiment`` (logging and checkpoints)."""
+"""Config sections every agent shares: ``experiment`` (logging and checkpoints), and key groups.
+
+The key groups (`SchedulerKeys`, `StatePreprocessorKeys`, `WarmUpKeys`) are dataclass mixins: an
+agent's config lists the groups it has among its bases, so each key is declared (and documented)
+once for every agent that has it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,3 +46,46 @@ class AgentConfig(Config):
 
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     """Logging and checkpoint settings."""
+
+
+@dataclass(kw_only=True)
+class SchedulerKeys:
+    """``learning_rate_scheduler`` and its kwargs."""
+
+    learning_rate_scheduler: Any = None
+    """A scheduler class (e.g. KLAdaptiveRL, LinearLR), built as cls(optimizer, **kwargs) per optimizer."""
+    learning_rate_scheduler_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments of the scheduler."""
+
+
+@dataclass(kw_only=True)
+class StatePreprocessorKeys:
+    """``state_preprocessor`` and its kwargs."""
+
+    state_preprocessor: Any = None
+    """A preprocessor class (e.g. RunningStandardScaler) for observations."""
+    state_preprocessor_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Its keyword arguments; size and device default to the observation space and the agent's device."""
+
+
+@dataclass(kw_only=True)
+class WarmUpKeys:
+    """``random_timesteps``, ``learning_starts`` and ``rewards_shaper`` (see `check_warm_up_keys`)."""
+
+    random_timesteps: int = 0
+    """Initial timesteps with uniformly random actions (while training)."""
+    learning_starts: int = 0
+    """Timesteps before the first update."""
+    rewards_shaper: Callable[..., Any] | None = None
+    """f(rewards, timestep, timesteps) -> shaped rewards, applied to what the agent stores and learns from."""
+
+
+@dataclass(kw_only=True)
+class GradientAgentKeys(WarmUpKeys, StatePreprocessorKeys, SchedulerKeys):
+    """The key groups of every agent trained by gradient steps (on-policy, off-policy, CEM)."""
+
+
+def check_warm_up_keys(config: WarmUpKeys) -> None:
+    """Raise ValueError when ``random_timesteps`` or ``learning_starts`` is negative."""
+    check_non_negative("random_timesteps", config.random_timesteps)
+    check_non_negative("learning_starts", config.learning_starts)

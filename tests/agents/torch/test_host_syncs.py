@@ -4,7 +4,9 @@ import gymnasium as gym
 import pytest
 import torch
 
+from rlblocks.agents.torch.a2c import A2C
 from rlblocks.agents.torch.ppo import PPO
+from rlblocks.agents.torch.rpo import RPO
 from rlblocks.envs.torch import wrap_env
 from rlblocks.memories.torch import RandomMemory
 from rlblocks.resources.noises.torch import GaussianNoise
@@ -13,13 +15,14 @@ from tests.helpers.models import CategoricalPolicy, GaussianPolicy, Value
 from tests.helpers.off_policy import AGENT_CLASSES, models_for
 from tests.helpers.syncs import count_host_syncs
 
+ON_POLICY = {"ppo": PPO, "a2c": A2C, "rpo": RPO}
 TIMESTEPS = 500
 INHERENT = 2  # the actions' copy to the env: .cpu() and .numpy()
 
 
 def agent_on(name, env, directory):
     experiment = {"directory": str(directory), "experiment_name": name}  # default write/checkpoint intervals
-    if name == "ppo":
+    if name in ON_POLICY:
         policy_class = (
             CategoricalPolicy if env.action_space.__class__.__name__ == "Discrete" else GaussianPolicy
         )
@@ -27,7 +30,7 @@ def agent_on(name, env, directory):
             "policy": policy_class(env.observation_space, env.action_space, hidden=(16,)),
             "value": Value(env.observation_space, env.action_space, hidden=(16,)),
         }
-        return PPO(
+        return ON_POLICY[name](
             models,
             RandomMemory(16, env.num_envs),
             env.observation_space,
@@ -44,7 +47,7 @@ def agent_on(name, env, directory):
     )
 
 
-@pytest.mark.parametrize("name", ["ppo", "sac", "td3", "ddpg", "dqn", "ddqn"])
+@pytest.mark.parametrize("name", ["ppo", "a2c", "rpo", "sac", "td3", "ddpg", "dqn", "ddqn"])
 def test_at_most_two_and_a_half_host_syncs_per_trainer_step_with_default_logging(name, tmp_path):
     env_id = "CartPole-v1" if name in ("dqn", "ddqn") else "Pendulum-v1"
     env = wrap_env(gym.make_vec(env_id, num_envs=4, vectorization_mode="sync"), verbose=False)

@@ -32,7 +32,8 @@ from rlblocks.agents.torch.base import Agent, Transition
 from rlblocks.agents.torch.cem.carry import Steps, UnfinishedEpisodes
 from rlblocks.agents.torch.cem.config import CEMConfig
 from rlblocks.agents.torch.functional.episodes import episode_returns
-from rlblocks.agents.torch.parts import OptimisationStep, StoredTensor, TensorSchema
+from rlblocks.agents.torch.parts import StoredTensor, TensorSchema
+from rlblocks.agents.torch.parts.schema import create_rollout_tensors
 from rlblocks.models.torch import CategoricalMixin
 
 MAX_EPISODE_ROLLOUTS = 10
@@ -69,14 +70,7 @@ class CEM(Agent):
                 f"{type(self.policy).__name__}"
             )
         self.register_checkpoint_module("policy", self.policy)
-        self.optimisation = OptimisationStep(
-            self.policy.parameters(),
-            cfg.learning_rate,
-            0.0,
-            cfg.learning_rate_scheduler,
-            cfg.learning_rate_scheduler_kwargs,
-        )
-        self.optimisation.register(self, "optimizer", "scheduler")
+        self.optimisation = self.build_optimisation("optimizer", self.policy.parameters(), cfg.learning_rate)
         self.optimizer, self.scheduler = self.optimisation.optimizer, self.optimisation.scheduler
         self._state_preprocessor = self.build_preprocessor(
             "state_preprocessor",
@@ -104,16 +98,7 @@ class CEM(Agent):
             ValueError: a memory that does not hold exactly one rollout.
         """
         super().init(trainer_cfg)
-        if self.memory is None:
-            return
-        if self.memory.memory_size != self.cfg.rollouts:
-            raise ValueError(
-                "CEM's memory must hold exactly one rollout: memory_size="
-                f'{self.memory.memory_size} but cfg["rollouts"]={self.cfg.rollouts}; create '
-                f"RandomMemory(memory_size={self.cfg.rollouts}, num_envs=env.num_envs)."
-            )
-        for memory in (self.memory, *self.secondary_memories):
-            self.schema.create_in(memory)
+        create_rollout_tensors(self, self.schema, self.cfg.rollouts)
 
     # ------------------------------------------------------------------ acting
     def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> tuple[Any, Any, Any]:
@@ -128,6 +113,8 @@ class CEM(Agent):
         return actions, log_prob, outputs
 
     def _store_transition(self, transition: Transition, timestep: int, timesteps: int) -> None:
+        if self.memory is None:
+            return
         processed = self._acted_processed_states
         if transition.states is not self._acted_states:
             processed = self._state_preprocessor(transition.states)

@@ -17,7 +17,7 @@ targets, preprocessor and counters a resume needs.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import torch
@@ -109,29 +109,6 @@ class OffPolicyAgent(Agent):
 
     def _memories(self) -> list[Any]:
         return [] if self.memory is None else [self.memory, *self.secondary_memories]
-
-    def build_optimisation(
-        self,
-        optimizer_name: str,
-        parameters: Iterable[torch.nn.Parameter],
-        learning_rate: float,
-        grad_norm_clip: float = 0.0,
-        is_scheduled: bool = True,
-    ) -> OptimisationStep:
-        """An Adam `OptimisationStep` "<x>_optimizer", with the configured "<x>_scheduler" if scheduled.
-
-        Both are registered for checkpoints; the scheduler steps after each step of its optimizer.
-        """
-        cfg = self.cfg
-        step = OptimisationStep(
-            parameters,
-            learning_rate,
-            grad_norm_clip,
-            cfg.learning_rate_scheduler if is_scheduled else None,
-            cfg.learning_rate_scheduler_kwargs,
-        )
-        step.register(self, optimizer_name, optimizer_name.replace("optimizer", "scheduler"))
-        return step
 
     @staticmethod
     def optimise(step: OptimisationStep, loss: torch.Tensor) -> None:

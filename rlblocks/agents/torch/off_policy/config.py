@@ -8,18 +8,17 @@ DDPG/TD3 and DQN/DDQN.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from rlblocks.agents.torch.config import AgentConfig
+from rlblocks.agents.torch.config import AgentConfig, GradientAgentKeys, check_warm_up_keys
 from rlblocks.resources.schedulers.torch import KLAdaptiveRL
 from rlblocks.utils.config import Config, check_non_negative, check_positive, check_range
 
 
 @dataclass(kw_only=True)
-class OffPolicyConfig(AgentConfig):
-    """Keys of every replay-based agent."""
+class OffPolicyConfig(GradientAgentKeys, AgentConfig):
+    """Keys of every replay-based agent (schedulers step after each step of their optimizer)."""
 
     gradient_steps: int = 1
     """Gradient steps per update; each one samples a fresh batch."""
@@ -29,28 +28,13 @@ class OffPolicyConfig(AgentConfig):
     """γ in [0, 1]."""
     polyak: float = 0.005
     """ρ of the target-network update θ̄ ← (1 − ρ)·θ̄ + ρ·θ, in [0, 1]; 1 is a hard copy."""
-    learning_rate_scheduler: Any = None
-    """A scheduler class (e.g. LinearLR), one per optimizer, stepped after each step of its optimizer."""
-    learning_rate_scheduler_kwargs: dict[str, Any] = field(default_factory=dict)
-    """Keyword arguments of the scheduler."""
-    state_preprocessor: Any = None
-    """A preprocessor class (e.g. RunningStandardScaler) for observations."""
-    state_preprocessor_kwargs: dict[str, Any] = field(default_factory=dict)
-    """Its keyword arguments; size and device default to the observation space and the agent's device."""
-    random_timesteps: int = 0
-    """Initial timesteps with uniformly random actions (while training)."""
-    learning_starts: int = 0
-    """Timesteps before the first update."""
-    rewards_shaper: Callable[..., Any] | None = None
-    """f(rewards, timestep, timesteps) -> shaped rewards, applied to what the memory stores."""
 
     def __post_init__(self) -> None:
         check_positive("gradient_steps", self.gradient_steps)
         check_positive("batch_size", self.batch_size)
         check_range("discount_factor", self.discount_factor, 0.0, 1.0)
         check_range("polyak", self.polyak, 0.0, 1.0)
-        check_non_negative("random_timesteps", self.random_timesteps)
-        check_non_negative("learning_starts", self.learning_starts)
+        check_warm_up_keys(self)
         if isinstance(self.learning_rate_scheduler, type) and issubclass(
             self.learning_rate_scheduler, KLAdaptiveRL
         ):

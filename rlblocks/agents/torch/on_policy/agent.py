@@ -27,7 +27,8 @@ from rlblocks.agents.torch import tags
 from rlblocks.agents.torch.base import Agent, Transition
 from rlblocks.agents.torch.functional.returns import bootstrap_truncated, compute_gae
 from rlblocks.agents.torch.on_policy.losses import Losses
-from rlblocks.agents.torch.parts import OptimisationStep, StoredTensor, TensorSchema, split_batch
+from rlblocks.agents.torch.parts import StoredTensor, TensorSchema, split_batch
+from rlblocks.agents.torch.parts.schema import create_rollout_tensors
 from rlblocks.memories.torch.indexes import split_sizes
 
 
@@ -83,14 +84,9 @@ class OnPolicyAgent(Agent):
             if self.is_shared or self.value is None
             else itertools.chain(self.policy.parameters(), self.value.parameters())
         )
-        self.optimisation = OptimisationStep(
-            parameters,
-            cfg.learning_rate,
-            cfg.grad_norm_clip,
-            cfg.learning_rate_scheduler,
-            cfg.learning_rate_scheduler_kwargs,
+        self.optimisation = self.build_optimisation(
+            "optimizer", parameters, cfg.learning_rate, cfg.grad_norm_clip
         )
-        self.optimisation.register(self, "optimizer", "scheduler")
         self.optimizer, self.scheduler = self.optimisation.optimizer, self.optimisation.scheduler
         self._state_preprocessor = self.build_preprocessor(
             "state_preprocessor",
@@ -124,16 +120,7 @@ class OnPolicyAgent(Agent):
         """
         super().init(trainer_cfg)
         self.set_mode("eval")
-        if self.memory is None:
-            return
-        if self.memory.memory_size != self.cfg.rollouts:
-            raise ValueError(
-                f"{type(self).__name__}'s memory must hold exactly one rollout: memory_size="
-                f'{self.memory.memory_size} but cfg["rollouts"]={self.cfg.rollouts}; create '
-                f"RandomMemory(memory_size={self.cfg.rollouts}, num_envs=env.num_envs)."
-            )
-        for memory in (self.memory, *self.secondary_memories):
-            self.schema.create_in(memory)
+        create_rollout_tensors(self, self.schema, self.cfg.rollouts)
 
     # ------------------------------------------------------------------ acting
     def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> tuple[Any, Any, Any]:
@@ -159,6 +146,8 @@ class OnPolicyAgent(Agent):
         A step cut by a time limit (truncated and not terminated) gets γ·V(s_final) added to its
         reward; V is evaluated only when an episode may have ended (`episode_end_hint`).
         """
+        if self.memory is None:
+            return
         states, rewards, terminated, truncated = (
             transition.states,
             transition.rewards,

@@ -8,16 +8,15 @@ sets its own defaults where skrl 0.10's differ (A2C's ``mini_batches`` is 1, PPO
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from rlblocks.agents.torch.config import AgentConfig
+from rlblocks.agents.torch.config import AgentConfig, GradientAgentKeys, check_warm_up_keys
 from rlblocks.utils.config import check_non_negative, check_positive, check_range
 
 
 @dataclass(kw_only=True)
-class OnPolicyConfig(AgentConfig):
+class OnPolicyConfig(GradientAgentKeys, AgentConfig):
     """Keys of every on-policy agent. Public keys equal the field names, except ``gae_lambda`` ("lambda")."""
 
     PUBLIC_KEYS: ClassVar[dict[str, str]] = {"gae_lambda": "lambda"}
@@ -30,26 +29,12 @@ class OnPolicyConfig(AgentConfig):
     """γ in [0, 1]."""
     gae_lambda: float = 0.95
     """GAE λ in [0, 1]. Public dict key: "lambda" (a Python keyword)."""
-    learning_rate_scheduler: Any = None
-    """A scheduler class (e.g. KLAdaptiveRL), built as cls(optimizer, **learning_rate_scheduler_kwargs)."""
-    learning_rate_scheduler_kwargs: dict[str, Any] = field(default_factory=dict)
-    """Keyword arguments of the scheduler."""
-    state_preprocessor: Any = None
-    """A preprocessor class (e.g. RunningStandardScaler) for observations."""
-    state_preprocessor_kwargs: dict[str, Any] = field(default_factory=dict)
-    """Its keyword arguments; size and device default to the observation space and the agent's device."""
     value_preprocessor: Any = None
     """A preprocessor class for values and returns."""
     value_preprocessor_kwargs: dict[str, Any] = field(default_factory=dict)
     """Its keyword arguments; size defaults to 1."""
-    random_timesteps: int = 0
-    """Initial timesteps with uniformly random actions."""
-    learning_starts: int = 0
-    """Timesteps before the first update."""
     grad_norm_clip: float = 0.5
     """Clip the gradients' global norm to this (0 = no clipping)."""
-    rewards_shaper: Callable[..., Any] | None = None
-    """f(rewards, timestep, timesteps) -> shaped rewards, applied to what the memory stores."""
     time_limit_bootstrap: bool = True
     """Add γ·V(s_final) to the reward of a step truncated by a time limit (not in skrl 0.10)."""
 
@@ -58,8 +43,8 @@ class OnPolicyConfig(AgentConfig):
             check_positive(name, getattr(self, name))
         check_range("discount_factor", self.discount_factor, 0.0, 1.0)
         check_range("lambda", self.gae_lambda, 0.0, 1.0)
-        for name in ("random_timesteps", "learning_starts", "grad_norm_clip"):
-            check_non_negative(name, getattr(self, name))
+        check_warm_up_keys(self)
+        check_non_negative("grad_norm_clip", self.grad_norm_clip)
 
 
 @dataclass(kw_only=True)

@@ -64,6 +64,24 @@ class TensorSchema:
         return self.batch(memory.sample(self.names, batch_size)[0])
 
 
+def create_rollout_tensors(agent: Any, schema: TensorSchema, rollouts: int) -> None:
+    """Create ``schema``'s tensors in ``agent``'s memories, which must hold exactly one rollout.
+
+    Raises:
+        ValueError: a memory whose ``memory_size`` is not ``rollouts``.
+    """
+    if agent.memory is None:
+        return
+    if agent.memory.memory_size != rollouts:
+        raise ValueError(
+            f"{type(agent).__name__}'s memory must hold exactly one rollout: memory_size="
+            f'{agent.memory.memory_size} but cfg["rollouts"]={rollouts}; create '
+            f"RandomMemory(memory_size={rollouts}, num_envs=env.num_envs)."
+        )
+    for memory in (agent.memory, *agent.secondary_memories):
+        schema.create_in(memory)
+
+
 def split_batch(batch: Any, indexes: torch.Tensor, sizes: Sequence[int]) -> list[Any]:
     """A NamedTuple ``batch``'s rows ``indexes`` in consecutive batches of ``sizes`` rows, same type.
 

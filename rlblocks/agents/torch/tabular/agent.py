@@ -80,27 +80,9 @@ class TabularAgent(Agent):
         mean_table = self.policy.table().mean(dim=0)
         return torch.argmax(mean_table[states.reshape(-1).long()], dim=-1, keepdim=True)
 
-    def record_transition(
-        self,
-        states: torch.Tensor,
-        actions: torch.Tensor,
-        rewards: torch.Tensor,
-        next_states: torch.Tensor,
-        terminated: torch.Tensor,
-        truncated: torch.Tensor,
-        infos: Any,
-        timestep: int,
-        timesteps: int,
-    ) -> None:
-        """Track episode statistics; when training, keep the (shaped) transition for the update."""
-        super().record_transition(
-            states, actions, rewards, next_states, terminated, truncated, infos, timestep, timesteps
-        )
-        if not self.training:
-            return
-        if self.cfg.rewards_shaper is not None:
-            rewards = self.cfg.rewards_shaper(rewards, timestep, timesteps)
-        self._transition = Transition(states, actions, rewards, next_states, terminated, truncated)
+    def _store_transition(self, transition: Transition, timestep: int, timesteps: int) -> None:
+        """Keep the (shaped) transition for the update that follows in `post_interaction`."""
+        self._transition = transition
 
     def post_interaction(self, timestep: int, timesteps: int) -> None:
         """Update the tables from the step just made (from ``learning_starts``); log; checkpoint."""
