@@ -19,15 +19,16 @@ if TYPE_CHECKING:
     from rlblocks.agents.torch.on_policy.agent import OnPolicyAgent, Rollout
 
 
-def clipped_losses(agent: OnPolicyAgent, batch: Rollout) -> Losses:
+def clipped_losses(agent: OnPolicyAgent, batch: Rollout, is_kl_needed: bool = True) -> Losses:
     """The clipped-surrogate, value and entropy losses of one mini-batch, and its approximate KL.
 
-    ``agent.cfg`` must hold PPO's keys (`PPOConfig`).
+    ``agent.cfg`` must hold PPO's keys (`PPOConfig`). Without ``is_kl_needed`` the KL is not
+    computed (a 0-d zero stands for it).
     """
     cfg = agent.cfg
     log_prob = agent.taken_action_log_prob(batch)
     with torch.no_grad():
-        approx_kl = approximate_kl(log_prob, batch.log_prob)
+        approx_kl = approximate_kl(log_prob, batch.log_prob) if is_kl_needed else log_prob.new_zeros(())
     policy_loss = clipped_surrogate_loss(log_prob, batch.log_prob, batch.advantages, cfg.ratio_clip)
     entropy_loss = agent.entropy_loss(cfg.entropy_loss_scale, log_prob.device)
     value_loss = cfg.value_loss_scale * clipped_value_loss(
@@ -41,23 +42,26 @@ def clipped_update(agent: OnPolicyAgent) -> None:
 
     The KL early stop (``kl_threshold``) ends the whole update; the scheduler steps after each
     epoch, a KL-driven one with the epoch's mean KL. The KL is read on the host only when the early
-    stop is on.
+    stop or a KL-driven scheduler needs it, and computed only then or when logging; the loss totals
+    only when logging.
     """
     cfg = agent.cfg
     rollout = agent.rollout_with_advantages()
     is_kl_read = cfg.kl_threshold > 0 or agent.optimisation.uses_kl
+    is_logging = agent.is_logging
     totals = LossTotals(rollout.states.device)
     for _ in range(cfg.learning_epochs):
         epoch_kls = []
         is_kl_exceeded = False
         for batch in agent.minibatches(rollout, cfg.mini_batches):
-            losses = clipped_losses(agent, batch)
+            losses = clipped_losses(agent, batch, is_kl_needed=is_kl_read or is_logging)
             epoch_kls.append(losses.approx_kl)
             if is_kl_read and _is_kl_too_large(losses, cfg.kl_threshold):
                 is_kl_exceeded = True
                 break
             agent.optimisation(losses.total)
-            totals.add(losses)
+            if is_logging:
+                totals.add(losses)
         agent.optimisation.step_scheduler(kl=torch.stack(epoch_kls).mean() if is_kl_read else None)
         if is_kl_exceeded:
             break
