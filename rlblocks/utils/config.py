@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
+import numbers
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -169,7 +171,20 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
                 except ValueError:
                     pass
         raise ValueError(f'config key "{key}" must be a number, got the string {value!r}')
-    if isinstance(value, int) and int not in numeric:
+    if not isinstance(value, numbers.Real):
+        raise ValueError(
+            f'config key "{key}" must be a number, got {value!r} ({type(value).__name__}); '
+            f"e.g. {key}=0.001, not a list or a string"
+        )
+    if not math.isfinite(value):
+        raise ValueError(f'config key "{key}" must be a finite number, got {value!r}')
+    if numeric == {int}:
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if float(value).is_integer():
+            return int(value)  # 1e5 written in a config
+        raise ValueError(f'config key "{key}" must be an integer, got {value!r}')
+    if isinstance(value, numbers.Integral) and int not in numeric:
         return float(value)
     return value
 

@@ -117,3 +117,27 @@ def test_a_config_of_another_class_is_read_as_its_public_dict():
     assert type(config) is Example and config.rate == 0.75 and config.extras == {"value": 5}
     with pytest.raises(ConfigKeyError, match='unknown example config key "value"'):
         Example.from_dict(Section())
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("learning_rate", float("inf"), r'"learning_rate" must be a finite number, got inf'),
+        ("discount_factor", float("nan"), r'"discount_factor" must be a finite number, got nan'),
+        ("entropy_loss_scale", float("nan"), r'"entropy_loss_scale" must be a finite number'),
+        ("learning_rate", [1e-3], r'"learning_rate" must be a number, got \[0.001\] \(list\)'),
+        ("rollouts", 16.5, r'"rollouts" must be an integer, got 16.5'),
+    ],
+)
+def test_non_finite_and_non_numeric_values_are_refused_with_the_key(key, value, message):
+    from rlblocks.agents.torch.ppo import PPOConfig
+
+    with pytest.raises(ValueError, match=message):
+        PPOConfig.from_dict({key: value})
+
+
+def test_whole_floats_become_ints_for_int_keys():
+    from rlblocks.agents.torch.ppo import PPOConfig
+
+    assert PPOConfig.from_dict({"rollouts": 32.0}).rollouts == 32
+    assert isinstance(PPOConfig.from_dict({"rollouts": 32.0}).rollouts, int)
