@@ -207,20 +207,24 @@ class Agent:
     ) -> None:
         """Track episode statistics from (num_envs, 1) rewards and flags; when training, `_store_transition`.
 
-        The stored rewards are shaped by ``cfg["rewards_shaper"]`` when the config has one.
+        The stored rewards are shaped by ``cfg["rewards_shaper"]`` when the config has one. Then,
+        training or not, `_end_step` gets the episode-end flags.
         """
         self.episode_statistics.record(rewards, terminated, truncated, self.episode_end_hint)
-        if not self.training:
-            return
-        rewards_shaper = getattr(self.cfg, "rewards_shaper", None)
-        if rewards_shaper is not None:
-            rewards = rewards_shaper(rewards, timestep, timesteps)
-        self._store_transition(
-            Transition(states, actions, rewards, next_states, terminated, truncated), timestep, timesteps
-        )
+        if self.training:
+            rewards_shaper = getattr(self.cfg, "rewards_shaper", None)
+            if rewards_shaper is not None:
+                rewards = rewards_shaper(rewards, timestep, timesteps)
+            self._store_transition(
+                Transition(states, actions, rewards, next_states, terminated, truncated), timestep, timesteps
+            )
+        self._end_step(terminated, truncated)
 
     def _store_transition(self, transition: Transition, timestep: int, timesteps: int) -> None:
         """Keep a training step's transition (in the memories, if any); nothing in the base class."""
+
+    def _end_step(self, terminated: torch.Tensor, truncated: torch.Tensor) -> None:
+        """After each recorded step (training or evaluating), e.g. reset recurrent states; nothing here."""
 
     def post_interaction(self, timestep: int, timesteps: int) -> None:
         """Count the step and write logs and checkpoints at their intervals (in eval: logs only).

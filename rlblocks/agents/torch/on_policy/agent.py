@@ -12,7 +12,11 @@ Differs from skrl 0.10 (each agent's module lists its own differences too):
 - the value preprocessor's statistics are updated once per update, from the returns;
 - observations are stored normalised, so the first mini-batch sees exactly what the policy acted on;
 - mini-batches come from a fresh permutation of the rollout at every epoch;
-- ``random_timesteps`` works: the log-prob of the random action under the policy is stored.
+- ``random_timesteps`` works: the log-prob of the random action under the policy is stored;
+- recurrent models (`rlblocks.agents.torch.on_policy.recurrent`): each step's input states are
+  stored (skrl stores the output states), states are reset at terminations and truncations both
+  while acting and inside training sequences (skrl: only at terminations while training), the
+  rollout values are those of the stored states, and mini-batches hold whole shuffled sequences.
 """
 
 from __future__ import annotations
@@ -27,6 +31,12 @@ from rlblocks.agents.torch import tags
 from rlblocks.agents.torch.base import Agent, Transition
 from rlblocks.agents.torch.functional.returns import bootstrap_truncated, compute_gae
 from rlblocks.agents.torch.on_policy.losses import Losses
+from rlblocks.agents.torch.on_policy.recurrent import (
+    RecurrentStates,
+    check_sequences,
+    sequence_rows,
+    shuffled_sequences,
+)
 from rlblocks.agents.torch.parts import StoredTensor, TensorSchema, split_batch
 from rlblocks.agents.torch.parts.schema import create_rollout_tensors
 from rlblocks.memories.torch.indexes import split_sizes
@@ -47,6 +57,18 @@ class Rollout(NamedTuple):
     advantages: torch.Tensor
 
 
+RecurrentRollout = NamedTuple(
+    "RecurrentRollout",
+    [*Rollout.__annotations__.items(), ("episode_ends", torch.Tensor), ("rnn_states", torch.Tensor)],
+)
+RecurrentRollout.__doc__ = """A `Rollout` in sequence order (`sequence_rows`) with what recurrent models need.
+
+``episode_ends`` (rows, 1) bool: terminated | truncated of each step; ``rnn_states`` (rows,
+Σ num_layers·hidden): the stored input states of every step, flattened side by side
+(`RecurrentStates.model_inputs` takes a model's back out).
+"""
+
+
 class OnPolicyAgent(Agent):
     """Base class of the on-policy actor-critics; subclasses write ``_update``.
 
@@ -59,6 +81,7 @@ class OnPolicyAgent(Agent):
             ``optimizer`` and ``scheduler`` as in skrl.
         schema: the stored tensors.
         policy_inputs: extra entries of every policy ``act`` input dict (empty; RPO passes "alpha").
+        recurrent: the `RecurrentStates` of recurrent models (set by `init`), else None.
     """
 
     def _setup(self) -> None:
@@ -111,34 +134,83 @@ class OnPolicyAgent(Agent):
         self._acted_processed_states: torch.Tensor | None = None
         self._acted_log_prob: torch.Tensor | None = None
         self._last_next_states: torch.Tensor | None = None
+        self.recurrent: RecurrentStates | None = None
 
     def init(self, trainer_cfg: Mapping[str, Any] | None = None) -> None:
         """Set up logging, put the models in eval mode, create the memory tensors.
 
+        A model whose ``get_specification()`` declares recurrent states gets them (zeros) and
+        their memory tensors ``rnn_policy_{i}``/``rnn_value_{i}``.
+
         Raises:
-            ValueError: a memory that does not hold exactly one rollout.
+            ValueError: a memory that does not hold exactly one rollout; for recurrent models,
+                rollouts or mini-batches that would cut a sequence, or sizes for other num_envs.
         """
         super().init(trainer_cfg)
         self.set_mode("eval")
         create_rollout_tensors(self, self.schema, self.cfg.rollouts)
+        self._init_recurrent()
+
+    def _init_recurrent(self) -> None:
+        num_envs = None if self.memory is None else self.memory.num_envs
+        recurrent = RecurrentStates(self.policy, self.value, self.device, num_envs)
+        if not recurrent.is_recurrent:
+            self.recurrent = None
+            return
+        if self.memory is not None:
+            check_sequences(
+                type(self).__name__,
+                recurrent.sequence_length,
+                self.cfg.rollouts,
+                num_envs,
+                self.cfg.mini_batches,
+            )
+            recurrent.create_in((self.memory, *self.secondary_memories))
+        self.recurrent = recurrent
+
+    def set_running_mode(self, mode: str) -> None:
+        """Set the running mode; recurrent states start again from zeros."""
+        super().set_running_mode(mode)
+        if self.recurrent is not None:
+            self.recurrent.reset()
 
     # ------------------------------------------------------------------ acting
     def act(self, states: torch.Tensor, timestep: int, timesteps: int) -> tuple[Any, Any, Any]:
         """Sample actions (deterministic in eval running mode unless stochastic evaluation is asked for)."""
         processed = self._state_preprocessor(states, train=self.training)
+        recurrent = self.recurrent
+        rnn = {} if recurrent is None else recurrent.acting_inputs("policy")
         if self.is_random_step(timestep):
             actions = self.policy.random_act({"states": processed}, role="policy")[0]
             _, log_prob, outputs = self.policy.act(
-                {"states": processed, "taken_actions": actions, **self.policy_inputs}, role="policy"
+                {"states": processed, "taken_actions": actions, **rnn, **self.policy_inputs}, role="policy"
             )
         else:
             actions, log_prob, outputs = self.policy.act(
-                {"states": processed, **self.policy_inputs}, role="policy"
+                {"states": processed, **rnn, **self.policy_inputs}, role="policy"
             )
             if not self.training and not self.stochastic_evaluation:
                 actions = self._deterministic_actions(actions, outputs)
+        if recurrent is not None:
+            self._carry_states(recurrent, processed, outputs)
         self._acted_states, self._acted_processed_states, self._acted_log_prob = states, processed, log_prob
         return actions, log_prob, outputs
+
+    def _carry_states(
+        self, recurrent: RecurrentStates, processed: torch.Tensor, outputs: Mapping[str, Any]
+    ) -> None:
+        """Keep the policy's next states; while training, step a separate recurrent value too."""
+        recurrent.keep_outputs("policy", outputs)
+        if self.training and "value" in recurrent.sizes:
+            value_outputs = self.value.act(
+                {"states": processed, **recurrent.acting_inputs("value")}, role="value"
+            )[2]
+            recurrent.keep_outputs("value", value_outputs)
+
+    def _end_step(self, terminated: torch.Tensor, truncated: torch.Tensor) -> None:
+        """Recurrent models: the next states, zero where an episode ended (terminated or truncated)."""
+        if self.recurrent is not None:
+            self.recurrent.advance(None if self.episode_end_hint is False else terminated | truncated)
 
     def _store_transition(self, transition: Transition, timestep: int, timesteps: int) -> None:
         """Store the step with its (normalised) states and log-prob.
@@ -159,8 +231,14 @@ class OnPolicyAgent(Agent):
             processed = self._state_preprocessor(states)
         if self.cfg.time_limit_bootstrap and self.episode_end_hint is not False:
             is_cut_by_time_limit = truncated & ~terminated
+            rnn = None
+            if self.recurrent is not None and self.recurrent.role_of("value") is not None:
+                rnn = self.recurrent.next_states[self.recurrent.role_of("value")]
             rewards = bootstrap_truncated(
-                rewards, is_cut_by_time_limit, self._values(transition.next_states), self.cfg.discount_factor
+                rewards,
+                is_cut_by_time_limit,
+                self._values(transition.next_states, rnn=rnn),
+                self.cfg.discount_factor,
             )
         # V(s) is not computed here: the update evaluates the whole rollout's stored states in one
         # batch, with the same parameters and statistics, which gives the same values for less work.
@@ -172,13 +250,17 @@ class OnPolicyAgent(Agent):
                 terminated=terminated,
                 truncated=truncated,
                 log_prob=self._acted_log_prob,
+                **({} if self.recurrent is None else self.recurrent.stored()),
             )
         self._last_next_states = transition.next_states
 
-    def _values(self, states: torch.Tensor, is_preprocessed: bool = False) -> torch.Tensor:
-        """V(s) in reward units (value preprocessing undone) for (N, obs) states."""
+    def _values(
+        self, states: torch.Tensor, is_preprocessed: bool = False, rnn: list[torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """V(s) in reward units (value preprocessing undone) of (N, obs) states (rnn: a recurrent value's)."""
         processed = states if is_preprocessed else self._state_preprocessor(states)
-        return self._value_preprocessor(self.value.act({"states": processed}, role="value")[0], inverse=True)
+        inputs = {"states": processed} if rnn is None else {"states": processed, "rnn": rnn}
+        return self._value_preprocessor(self.value.act(inputs, role="value")[0], inverse=True)
 
     def post_interaction(self, timestep: int, timesteps: int) -> None:
         """Update after every ``rollouts`` training steps (from ``learning_starts``); log; checkpoint."""
@@ -194,16 +276,23 @@ class OnPolicyAgent(Agent):
     def rollout_with_advantages(self) -> Rollout:
         """The last rollout, flattened, with V(s), GAE returns and normalised advantages.
 
-        Every stored state is evaluated in one batch. Values, returns and advantages are also
-        written into the memory (skrl's agents read them from there).
+        Every stored state is evaluated in one batch (a recurrent value in eval mode, each step
+        with its stored input states: the values it gave while acting). Values, returns and
+        advantages are also written into the memory (skrl's agents read them from there). With
+        recurrent models the rollout is a `RecurrentRollout` in sequence order.
         """
-        memory = self.memory
+        memory, recurrent = self.memory, self.recurrent
+        value_role = None if recurrent is None else recurrent.role_of("value")
         with torch.no_grad():
             self.value.train(False)
             states = memory.get_tensor_by_name("states")
-            values = self._values(states.reshape(-1, states.shape[-1]), is_preprocessed=True)
+            rnn = last_rnn = None
+            if value_role is not None:
+                rnn = recurrent.model_inputs("value", recurrent.stored_rows(memory))
+                last_rnn = recurrent.states[value_role]
+            values = self._values(states.reshape(-1, states.shape[-1]), is_preprocessed=True, rnn=rnn)
             values = values.reshape(*states.shape[:2], 1)
-            last_values = self._values(self._last_next_states)
+            last_values = self._values(self._last_next_states, rnn=last_rnn)
             self.value.train(True)
             episode_ends = memory.get_tensor_by_name("terminated") | memory.get_tensor_by_name("truncated")
             advantages, returns = compute_gae(
@@ -221,6 +310,8 @@ class OnPolicyAgent(Agent):
             memory.set_tensor_by_name("returns", normalized_returns)
             memory.set_tensor_by_name("advantages", advantages)
         rows = states.shape[0] * states.shape[1]
+        if recurrent is not None:
+            return self._recurrent_rollout(normalized_values, normalized_returns, advantages, episode_ends)
         return Rollout(
             states=memory.get_tensor_by_name("states", keepdim=False),
             actions=memory.get_tensor_by_name("actions", keepdim=False),
@@ -230,19 +321,56 @@ class OnPolicyAgent(Agent):
             advantages=advantages.reshape(rows, 1),
         )
 
+    def _recurrent_rollout(
+        self,
+        values: torch.Tensor,
+        returns: torch.Tensor,
+        advantages: torch.Tensor,
+        episode_ends: torch.Tensor,
+    ) -> RecurrentRollout:
+        """The rollout's rows in sequence order (`sequence_rows`), with episode ends and stored states."""
+        memory, recurrent = self.memory, self.recurrent
+        order = sequence_rows(memory.memory_size, memory.num_envs, values.device)
+        flat = [memory.get_tensor_by_name(name, keepdim=False) for name in ("states", "actions", "log_prob")]
+        computed = [tensor.reshape(-1, 1) for tensor in (values, returns, advantages, episode_ends)]
+        return RecurrentRollout(
+            *(tensor[order] for tensor in (*flat, *computed)), rnn_states=recurrent.stored_rows(memory, order)
+        )
+
     def minibatches(self, rollout: Rollout, mini_batches: int) -> Iterator[Rollout]:
-        """``rollout`` in ``mini_batches`` batches, shuffled anew at each call (skrl 0.10 doesn't shuffle)."""
+        """``rollout`` in ``mini_batches`` batches, shuffled anew at each call (skrl 0.10 doesn't shuffle).
+
+        A `RecurrentRollout` is shuffled by whole sequences; each batch holds whole sequences.
+        """
         num_rows = rollout.states.shape[0]
-        order = torch.randperm(num_rows, device=rollout.states.device)
+        device = rollout.states.device
+        if self.recurrent is not None:
+            length = self.recurrent.sequence_length
+            order = shuffled_sequences(num_rows, length, device)
+            return iter(split_batch(rollout, order, split_sizes(num_rows, mini_batches, length)))
+        order = torch.randperm(num_rows, device=device)
         return iter(split_batch(rollout, order, split_sizes(num_rows, mini_batches)))
+
+    def sequence_inputs(self, batch: Rollout | RecurrentRollout, role: str) -> dict[str, Any]:
+        """``{"rnn": sequence states, "terminated": episode ends}`` for a recurrent ``role``, else {}."""
+        recurrent = self.recurrent
+        if recurrent is None or recurrent.role_of(role) is None:
+            return {}
+        return {"rnn": recurrent.model_inputs(role, batch.rnn_states), "terminated": batch.episode_ends}
 
     def taken_action_log_prob(self, batch: Rollout) -> torch.Tensor:
         """The log-prob (B, 1) of the batch's taken actions under the current policy, with gradients."""
         inputs = {"states": batch.states, "taken_actions": batch.actions, **self.policy_inputs}
+        if self.recurrent is not None:
+            inputs.update(self.sequence_inputs(batch, "policy"))
         return self.policy.act(inputs, role="policy")[1]
 
     def predicted_values(self, batch: Rollout) -> torch.Tensor:
         """V(s) of the batch's states under the current value model, (B, 1), with gradients."""
+        if self.recurrent is not None:
+            return self.value.act(
+                {"states": batch.states, **self.sequence_inputs(batch, "value")}, role="value"
+            )[0]
         return self.value.act({"states": batch.states}, role="value")[0]
 
     def entropy_loss(self, scale: float, device: torch.device) -> torch.Tensor:

@@ -71,6 +71,8 @@ class RPO(OnPolicyAgent):
         """The log-prob (B, 1) of the taken actions under the policy with its mean shifted by U(−α, α)."""
         alpha = self.cfg.alpha
         inputs = PolicyInputs(states=batch.states, taken_actions=batch.actions, alpha=alpha)
+        if self.recurrent is not None:
+            inputs.update(self.sequence_inputs(batch, "policy"))
         is_agent_side = alpha > 0 and self.is_perturbed_by_model is False
         if is_agent_side:
             perturbation = uniform_perturbation(batch.actions, alpha)

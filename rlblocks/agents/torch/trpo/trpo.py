@@ -15,7 +15,10 @@ Differs from skrl 0.10 (besides the rollout differences listed in `rlblocks.agen
 - categorical (and multivariate Gaussian) policies work: the KL comes from their distributions;
 - the Fisher-vector products reuse one KL gradient graph (one forward pass per update, not one per
   conjugate-gradient iteration), and the conjugate gradient reads nothing on the host;
-- the policy and the value must be separate models (a shared trunk would be moved by the policy step).
+- the policy and the value must be separate models (a shared trunk would be moved by the policy step);
+- a recurrent policy is re-evaluated on the whole rollout in sequence order, with the stored
+  sequence-start states and the episode ends (`OnPolicyAgent.sequence_inputs`), for the surrogate,
+  the KL and the line search alike.
 """
 
 from __future__ import annotations
@@ -94,7 +97,10 @@ class TRPO(OnPolicyAgent):
     # ---------------------------------------------------------------- learning
     def _update(self, timestep: int, timesteps: int) -> None:
         rollout = self.rollout_with_advantages()
-        objective, line_search = self._policy_step(rollout)
+        # a recurrent policy's Fisher-vector products differentiate twice through the RNN, which
+        # cuDNN's RNN kernels do not support
+        with torch.backends.cudnn.flags(enabled=self.recurrent is None):
+            objective, line_search = self._policy_step(rollout)
         value_loss = self._value_steps(rollout)
         self._track(objective, line_search, value_loss)
 
