@@ -18,7 +18,7 @@ import re
 from rlblocks.agents.torch.base import latest_checkpoint
 from rlblocks.cli import config as run_config
 from rlblocks.cli.registry import CLIError
-from rlblocks.utils.checkpoint import CheckpointError
+from rlblocks.utils.checkpoint import CheckpointError, atomic_write_text
 
 CONFIG_FILE = "config.yaml"
 CURVE_FILE = "curve.png"
@@ -38,11 +38,13 @@ def new_run_dir(root: str, algo: str, env_id: str) -> str:
 
 
 def save_config(run_dir: str, config: run_config.RunConfig) -> str:
-    """Write ``config.yaml`` into ``run_dir`` (created if needed); returns its path."""
+    """Write ``config.yaml`` into ``run_dir`` (created if needed), atomically; returns its path.
+
+    A crash or a full disk mid-write leaves the previous file as it was, so a run stays resumable.
+    """
     os.makedirs(run_dir, exist_ok=True)
     path = os.path.join(run_dir, CONFIG_FILE)
-    with open(path, "w", encoding="utf-8") as stream:
-        stream.write(run_config.to_yaml(config))
+    atomic_write_text(path, run_config.to_yaml(config))
     return path
 
 

@@ -7,7 +7,8 @@ import pickle
 import re
 import tempfile
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 import torch
 
@@ -16,18 +17,19 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, corrupted, untrusted or of the wrong kind."""
 
 
-def atomic_save(obj: Any, path: str | os.PathLike) -> None:
-    """`torch.save` to a temporary file beside `path`, then rename it over `path`.
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], suffix: str = "") -> None:
+    """Call ``write(stream)`` on a temporary file beside `path`, then rename it over `path`.
 
-    A crash mid-write leaves the previous file intact: the rename is atomic on POSIX and Windows.
+    A crash mid-write leaves the previous file intact: the rename is atomic on POSIX and Windows,
+    and the data is flushed to disk first. On failure the temporary file is removed.
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=directory)
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
         with os.fdopen(handle, "wb") as stream:
-            torch.save(obj, stream)
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
@@ -35,6 +37,16 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> None:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def atomic_save(obj: Any, path: str | os.PathLike) -> None:
+    """`torch.save` to a temporary file beside `path`, then rename it over `path` (see `atomic_write`)."""
+    atomic_write(path, lambda stream: torch.save(obj, stream), suffix=".pt")
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to `path` atomically (see `atomic_write`)."""
+    atomic_write(path, lambda stream: stream.write(text.encode("utf-8")), suffix=".tmp")
 
 
 def safe_load(path: str | os.PathLike, map_location: str | torch.device | None = "cpu") -> Any:

@@ -96,3 +96,19 @@ def test_safe_load_of_a_missing_file_says_so(tmp_path):
 
 def test_checkpoint_error_is_a_value_error():
     assert issubclass(CheckpointError, ValueError)
+
+
+def test_atomic_write_text_failure_leaves_the_old_text_and_no_temporary_file(tmp_path):
+    from rlblocks.utils.checkpoint import atomic_write, atomic_write_text
+
+    path = tmp_path / "config.yaml"
+    atomic_write_text(path, "rollouts: 16\n")
+
+    def fail_midway(stream):
+        stream.write(b"rollo")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        atomic_write(path, fail_midway)
+    assert path.read_text() == "rollouts: 16\n"
+    assert os.listdir(tmp_path) == ["config.yaml"]

@@ -369,6 +369,7 @@ class Agent:
             "timestep": self.timestep,
             "rng_states": _rng_states(),
             "recent_returns": self.episode_statistics.recent_returns,
+            "best_return": self._best_return,
         }
         return content
 
@@ -383,15 +384,17 @@ class Agent:
             else datetime.datetime.now().strftime("%y-%m-%d_%H-%M-%S-%f")
         )
         directory = os.path.join(self.experiment_dir, "checkpoints")
+        mean_return = self.recent_mean_return
+        is_best = mean_return is not None and mean_return > self._best_return
+        if is_best:
+            self._best_return = mean_return  # before `checkpoint()`, so a resume knows the best so far
         content = self.checkpoint()
         if self.cfg.experiment.store_separately:
             for name, state in content.items():
                 atomic_save(state, os.path.join(directory, f"{name.lstrip('_')}_{tag}.pt"))
         else:
             atomic_save(content, os.path.join(directory, f"agent_{tag}.pt"))
-        mean_return = self.recent_mean_return
-        if mean_return is not None and mean_return > self._best_return:
-            self._best_return = mean_return
+        if is_best:
             atomic_save(content, os.path.join(directory, "best_agent.pt"))
 
     def save(self, path: str) -> None:
@@ -429,7 +432,10 @@ class Agent:
         self.timestep = int(meta.get("timestep", 0))
         if "rng_states" in meta:
             _set_rng_states(meta["rng_states"])
-        self.episode_statistics.restore_recent_returns(meta.get("recent_returns", []))
+        self.episode_statistics.restore_recent_returns(meta.get("recent_returns", []), replace=True)
+        # a resumed run keeps the best score of the run it continues: best_agent.pt is not overwritten
+        # by a worse agent
+        self._best_return = float(meta.get("best_return", float("-inf")))
         self.set_mode("eval")
 
     def migrate(

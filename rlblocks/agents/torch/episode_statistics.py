@@ -104,9 +104,16 @@ class EpisodeStatistics:
             return self._ring[:total].tolist()
         return torch.roll(self._ring[: self.window], -start).tolist()
 
-    def restore_recent_returns(self, returns: Iterable[float]) -> None:
-        """Put ``returns`` (oldest first) back as the latest finished episodes (a checkpoint's)."""
-        recent = [*self.recent_returns, *(float(value) for value in returns)][-self.window :]
+    def restore_recent_returns(self, returns: Iterable[float], replace: bool = False) -> None:
+        """Put ``returns`` (oldest first) back as the latest finished episodes (a checkpoint's).
+
+        Args:
+            returns: the returns to restore.
+            replace: forget the returns recorded so far (loading a checkpoint), instead of keeping
+                them before ``returns``.
+        """
+        kept = [] if replace else self.recent_returns
+        recent = [*kept, *(float(value) for value in returns)][-self.window :]
         self._ring[: len(recent)] = torch.tensor(recent, dtype=self._ring.dtype)
         self._ring_next.fill_(len(recent) % self.window)
         self._ring_total.fill_(len(recent))

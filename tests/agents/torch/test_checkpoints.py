@@ -143,3 +143,23 @@ def test_best_checkpoint_and_tensorboard_events_are_written(tmp_path):
     assert (run / "checkpoints" / "best_agent.pt").exists()
     assert any(name.startswith("events.out.tfevents") for name in os.listdir(run))
     assert not any(name.startswith(".tmp-") for name in os.listdir(run / "checkpoints"))
+
+
+def test_a_resumed_run_keeps_its_best_score_and_replaces_the_recent_returns(tmp_path):
+    """After a resume, best_agent.pt is rewritten only by an agent better than the run's best so far."""
+    env = pendulum()
+    agent = make_agent(env, tmp_path)
+    agent.episode_statistics.restore_recent_returns([-100.0, -200.0])  # recent mean -150
+    agent.write_checkpoint(16, 32)
+    best = tmp_path / "run" / "checkpoints" / "best_agent.pt"
+    written = best.read_bytes()
+    resumed = make_agent(env, tmp_path)
+    resumed.episode_statistics.restore_recent_returns([-900.0])  # returns it had before the load
+    resumed.load(str(tmp_path / "run" / "checkpoints" / "agent_16.pt"))
+    assert resumed.episode_statistics.recent_returns == [-100.0, -200.0]
+    resumed.episode_statistics.restore_recent_returns([-1000.0] * 100)  # a worse agent
+    resumed.write_checkpoint(32, 32)
+    assert best.read_bytes() == written
+    resumed.episode_statistics.restore_recent_returns([-10.0] * 100)  # a better one
+    resumed.write_checkpoint(48, 64)
+    assert best.read_bytes() != written
