@@ -91,7 +91,7 @@ def train_command(
     )
     typer.echo(training.summary(result))
     if result.interrupted:
-        raise typer.Exit(INTERRUPTED)
+        raise typer.Exit(result.exit_status or INTERRUPTED)
 
 
 @app.command("eval")

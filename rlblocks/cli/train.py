@@ -16,6 +16,7 @@ from rlblocks.cli import build, plot
 from rlblocks.cli import config as run_config
 from rlblocks.cli import run_dir as runs
 from rlblocks.cli.registry import CLIError
+from rlblocks.cli.termination import TerminationRequested, stop_requests_as_interrupts
 from rlblocks.utils.checkpoint import CheckpointError
 
 
@@ -31,6 +32,8 @@ class TrainResult:
     wall_seconds: float
     curve: str | None
     interrupted: bool = False
+    exit_status: int | None = None
+    """The exit status an interruption asks for (143 after SIGTERM); None: the default."""
 
 
 def train(
@@ -124,8 +127,12 @@ def _run(
     start = agent.timestep
     started = time.perf_counter()
     interrupted = False
+    exit_status = None
     try:
-        trainer.train()
+        with stop_requests_as_interrupts():
+            trainer.train()
+    except TerminationRequested as termination:  # SIGTERM: as Ctrl-C, with the signal's exit status
+        interrupted, exit_status = True, 128 + termination.signal_number
     except KeyboardInterrupt:  # Ctrl-C: keep what was learnt, say how to continue
         interrupted = True
     wall_seconds = time.perf_counter() - started
@@ -142,7 +149,15 @@ def _run(
     except CLIError:
         curve = None  # too short a run to finish an episode between two writes
     return TrainResult(
-        path, config, start, agent.timestep, agent.recent_mean_return, wall_seconds, curve, interrupted
+        path,
+        config,
+        start,
+        agent.timestep,
+        agent.recent_mean_return,
+        wall_seconds,
+        curve,
+        interrupted,
+        exit_status,
     )
 
 

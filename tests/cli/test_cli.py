@@ -132,8 +132,10 @@ def test_resume_continues_from_the_latest_checkpoint(trained, workdir):
     assert len([name for name in os.listdir(resumed) if name.startswith("events.out")]) == 2  # same dir
 
 
-def test_ctrl_c_saves_a_checkpoint_and_resume_continues_from_it(workdir):
-    run = workdir / "interrupted"
+@pytest.mark.parametrize(("stop_signal", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_saves_a_checkpoint_and_resume_continues_from_it(workdir, stop_signal, status):
+    """SIGTERM (a container stop, a preemption) is handled like Ctrl-C, with exit status 128 + 15."""
+    run = workdir / f"interrupted_{stop_signal}"
     config = workdir / "often.yaml"
     config.write_text("agent:\n  experiment: {checkpoint_interval: 50}\n")
     process = subprocess.Popen(
@@ -148,9 +150,9 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues_from_it(workdir):
     deadline = time.monotonic() + 120
     while not (run / "checkpoints" / "agent_50.pt").exists() and time.monotonic() < deadline:
         time.sleep(0.1)  # training is under way once the first checkpoint is written
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop_signal)
     stdout, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stdout + stderr
+    assert process.returncode == status, stdout + stderr
     assert f"continue with --resume {run}" in stdout
     stopped_at = int(re.search(r"at timestep ([\d,]+)", stdout).group(1).replace(",", ""))
     assert (run / "checkpoints" / f"agent_{stopped_at}.pt").is_file()
