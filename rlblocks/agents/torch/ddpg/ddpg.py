@@ -21,6 +21,7 @@ from rlblocks.agents.torch.ddpg.config import DDPGConfig
 from rlblocks.agents.torch.functional.returns import td_target
 from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent
 from rlblocks.agents.torch.off_policy.deterministic import DeterministicActorCritic
+from rlblocks.agents.torch.off_policy.recurrent import inputs_of, next_inputs_of
 
 
 class DDPG(OffPolicyAgent):
@@ -39,6 +40,7 @@ class DDPG(OffPolicyAgent):
     TRAINING_ROLES: ClassVar[tuple[str, ...]] = ("target_policy", "critic", "target_critic")
     TARGET_ROLES: ClassVar[dict[str, str]] = {"target_policy": "policy", "target_critic": "critic"}
     CRITIC_ROLES: ClassVar[tuple[str, ...]] = ("critic",)
+    RECURRENT_ROLES: ClassVar[tuple[str, ...]] = ("policy", *CRITIC_ROLES)
 
     def _setup(self) -> None:
         super()._setup()
@@ -54,13 +56,14 @@ class DDPG(OffPolicyAgent):
             batch = self.sample_batch()
             targets = self.q_targets(batch)
             critic_loss, q_values = self.critics.regress(batch, targets)
-            policy_loss = self.actor_critic.policy_step(batch.states)
+            policy_loss = self.actor_critic.policy_step(batch.states, inputs_of(batch))
             self.update_targets()
         self.actor_critic.track(critic_loss, policy_loss, q_values, targets)
 
     def q_targets(self, batch: Any) -> torch.Tensor:
         """Targets r + γ·(1 − terminated)·Q̄(s', μ̄(s')); (B, 1), no gradient."""
         with torch.no_grad():
-            next_actions = self.actor_critic.target_actions(batch.next_states)
-            next_values = self.critics.target_q_values(batch.next_states, next_actions)[0]
+            inputs = next_inputs_of(batch)
+            next_actions = self.actor_critic.target_actions(batch.next_states, inputs)
+            next_values = self.critics.target_q_values(batch.next_states, next_actions, inputs)[0]
             return td_target(batch.rewards, next_values, batch.terminated, self.cfg.discount_factor)

@@ -14,6 +14,7 @@ import torch
 
 from rlblocks.agents.torch import tags
 from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent
+from rlblocks.agents.torch.off_policy.recurrent import NO_INPUTS, ModelInputs, inputs_of
 from rlblocks.agents.torch.parts import OptimisationStep
 from rlblocks.utils import spaces
 
@@ -65,29 +66,50 @@ class Critics:
     def __len__(self) -> int:
         return len(self.models)
 
-    def q_values(self, states: torch.Tensor, actions: torch.Tensor) -> list[torch.Tensor]:
-        """Each critic's (B, 1) Q(s, a), in role order."""
-        return _values(self.models, self.roles, states, actions)
+    def q_values(
+        self, states: torch.Tensor, actions: torch.Tensor, inputs: ModelInputs = NO_INPUTS
+    ) -> list[torch.Tensor]:
+        """Each critic's (B, 1) Q(s, a), in role order (``inputs``: recurrent critics' extra inputs)."""
+        return _values(self.models, self.roles, states, actions, inputs)
 
-    def target_q_values(self, states: torch.Tensor, actions: torch.Tensor) -> list[torch.Tensor]:
+    def target_q_values(
+        self, states: torch.Tensor, actions: torch.Tensor, inputs: ModelInputs = NO_INPUTS
+    ) -> list[torch.Tensor]:
         """Each target critic's (B, 1) Q̄(s, a), in role order."""
-        return _values(self.target_models, self.target_roles, states, actions)
+        return _values(self.target_models, self.target_roles, states, actions, inputs)
 
     def regress(self, batch: Any, targets: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """One step on scale·Σ_k mse(Q_k(s, a), y) for the (B, 1) targets y.
 
+        With ``batch.weights`` (sequences) each squared error is weighted and the sum divided by
+        the weights' sum: a weighted mean.
+
         Returns:
             (the loss, each critic's Q(s, a)), detached from the graph.
         """
-        q_values = self.q_values(batch.states, batch.actions)
-        loss = self.loss_scale * sum(torch.nn.functional.mse_loss(q_value, targets) for q_value in q_values)
+        q_values = self.q_values(batch.states, batch.actions, inputs_of(batch))
+        weights = getattr(batch, "weights", None)
+        if weights is None:
+            errors = [torch.nn.functional.mse_loss(q_value, targets) for q_value in q_values]
+        else:
+            total = weights.sum().clamp(min=1.0)
+            errors = [(weights * (q_value - targets).square()).sum() / total for q_value in q_values]
+        loss = self.loss_scale * sum(errors)
         OffPolicyAgent.optimise(self.step, loss)
         return loss.detach(), [q_value.detach() for q_value in q_values]
 
 
-def _values(critics: list[Any], roles: tuple[str, ...], states: torch.Tensor, actions: torch.Tensor):
-    inputs = {"states": states, "taken_actions": actions}
-    return [critic.act(inputs, role=role)[0] for critic, role in zip(critics, roles)]
+def _values(
+    critics: list[Any],
+    roles: tuple[str, ...],
+    states: torch.Tensor,
+    actions: torch.Tensor,
+    inputs: ModelInputs,
+) -> list[torch.Tensor]:
+    return [
+        critic.act(inputs(role, states=states, taken_actions=actions), role=role)[0]
+        for critic, role in zip(critics, roles)
+    ]
 
 
 def track_actor_critic_update(

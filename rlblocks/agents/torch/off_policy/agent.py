@@ -12,6 +12,9 @@ preprocessed once (#19); only termination stops bootstrapping (the env wrappers 
 final observation of a truncated episode as s'); in eval running mode the agents act
 deterministically, store nothing and never update; checkpoints hold the optimizers, schedulers,
 targets, preprocessor and counters a resume needs.
+
+Recurrent models (SAC, DDPG, TD3: ``RECURRENT_ROLES``): their states are carried while acting,
+stored with each transition, and trained on whole sequences; see `off_policy.recurrent`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import torch
 
 from rlblocks.agents.torch.base import Agent, Transition
 from rlblocks.agents.torch.off_policy.config import OffPolicyConfig
+from rlblocks.agents.torch.off_policy.recurrent import RecurrentStates, ReplayBatch
 from rlblocks.agents.torch.parts import OptimisationStep, StoredTensor, TargetNetworks, TensorSchema
 from rlblocks.utils import spaces
 
@@ -37,23 +41,28 @@ class OffPolicyAgent(Agent):
     Subclasses name their model roles in class attributes: ``ACTING_ROLE`` (always needed),
     ``TRAINING_ROLES`` (needed to train, i.e. when a memory is given) and ``TARGET_ROLES``
     (target role -> the role it follows). Target networks are frozen and hard-copied from their
-    source here (`TargetNetworks`), then follow it through `update_targets`.
+    source here (`TargetNetworks`), then follow it through `update_targets`. ``RECURRENT_ROLES``
+    lists the roles whose model may be recurrent (a target follows its source).
 
     Attributes:
-        schema: the stored tensors (states raw): states, actions, rewards, next_states, terminated.
+        schema: the stored tensors (states raw): states, actions, rewards, next_states, terminated
+            (and truncated with recurrent models, for the episode ends inside sequences).
         targets: the target networks.
+        recurrence: the recurrent models' states (`RecurrentStates`), None when no model is recurrent.
     """
 
     CONFIG_CLASS: ClassVar[type[OffPolicyConfig]] = OffPolicyConfig
     ACTING_ROLE: ClassVar[str] = "policy"
     TRAINING_ROLES: ClassVar[tuple[str, ...]] = ()
     TARGET_ROLES: ClassVar[dict[str, str]] = {}
+    RECURRENT_ROLES: ClassVar[tuple[str, ...]] = ()
 
     def _setup(self) -> None:
         """Check the models, pair the targets, build the state preprocessor, declare the stored tensors.
 
         Raises:
-            ValueError: a missing model, or a target network that is its source network.
+            ValueError: a missing model, a target network that is its source network, or a
+                recurrent model the agent does not support (see `RecurrentStates`).
         """
         self._check_models()
         for role, model in self.models.items():
@@ -72,12 +81,18 @@ class OffPolicyAgent(Agent):
         if spaces.is_box(self.action_space):
             self.action_low, self.action_high = spaces.box_bounds(self.action_space, self.device)
         is_discrete = spaces.is_discrete(self.action_space)
+        recurrence = RecurrentStates(
+            type(self).__name__, self.models, self.RECURRENT_ROLES, self.TARGET_ROLES, self.device
+        )
+        self.recurrence = recurrence if recurrence.is_recurrent else None
+        self._acting_states: torch.Tensor | None = None
         self.schema = TensorSchema(
             StoredTensor("states", self.observation_space),
             StoredTensor("actions", self.action_space, torch.int64 if is_discrete else torch.float32),
             StoredTensor("rewards", 1),
             StoredTensor("next_states", self.observation_space),
             StoredTensor("terminated", 1, torch.bool),
+            *([StoredTensor("truncated", 1, torch.bool)] if self.recurrence is not None else []),
             batch_name="Transitions",
         )
 
@@ -101,11 +116,14 @@ class OffPolicyAgent(Agent):
 
     # ----------------------------------------------------------------- set-up
     def init(self, trainer_cfg: Mapping[str, Any] | None = None) -> None:
-        """Set up logging, put the models in eval mode, create the replay tensors."""
+        """Set up logging, put the models in eval mode, create the replay tensors (and the states' ones)."""
         super().init(trainer_cfg)
         self.set_mode("eval")
         for memory in self._memories():
             self.schema.create_in(memory)
+        if self.recurrence is not None:
+            self.recurrence.reset()
+            self.recurrence.create_in(self._memories())
 
     def _memories(self) -> list[Any]:
         return [] if self.memory is None else [self.memory, *self.secondary_memories]
@@ -128,12 +146,56 @@ class OffPolicyAgent(Agent):
         """States as the models see them; while training this also updates the preprocessor's statistics."""
         return self._state_preprocessor(states, train=self.training)
 
-    def _store_transition(self, transition: Transition, timestep: int, timesteps: int) -> None:
-        """Store (s, a, r, s', terminated) in every memory.
+    def policy_act(self, states: torch.Tensor, timestep: int) -> tuple[Any, Any, Any, bool]:
+        """The policy's ``act`` on the preprocessed ``states``, or ``random_act`` on a random step.
 
-        ``truncated`` is not stored: a truncated step bootstraps from ``next_states``, which the env
-        wrappers fill with the true final observation.
+        A recurrent policy gets its current states and its next ones are kept; on a random step it
+        still runs, so that its states follow the history.
+
+        Returns:
+            (actions, log_prob, outputs, whether the actions are random).
         """
+        policy, processed, recurrence = (
+            self.models[self.ACTING_ROLE],
+            self.preprocess(states),
+            self.recurrence,
+        )
+        if recurrence is None:
+            if self.is_random_step(timestep):
+                return (*policy.random_act({"states": processed}, role="policy"), True)
+            return (*policy.act({"states": processed}, role="policy"), False)
+        self._acting_states = processed
+        actions, log_prob, outputs = policy.act(
+            recurrence.acting_inputs("policy", states=processed), role="policy"
+        )
+        recurrence.keep("policy", outputs)
+        if self.is_random_step(timestep):
+            return (*policy.random_act({"states": processed}, role="policy"), True)
+        return actions, log_prob, outputs, False
+
+    def record_transition(self, states, actions, rewards, next_states, terminated, truncated, *rest, **named):
+        """`Agent.record_transition` (``rest``, ``named``: infos, timestep, timesteps), then states advance.
+
+        The states of envs whose episode ended (terminated or truncated) are zeroed, in evaluation too.
+        """
+        super().record_transition(
+            states, actions, rewards, next_states, terminated, truncated, *rest, **named
+        )
+        if self.recurrence is not None:
+            ended = None if self.episode_end_hint is False else (terminated | truncated)
+            self.recurrence.advance(ended)
+
+    def _store_transition(self, transition: Transition, timestep: int, timesteps: int) -> None:
+        """Store (s, a, r, s', terminated) in every memory (with recurrent models: truncated and the states).
+
+        Without recurrent models ``truncated`` is not stored: a truncated step bootstraps from
+        ``next_states``, which the env wrappers fill with the true final observation. With them,
+        each recurrent critic is run on (s, a) first, to carry its state.
+        """
+        extra = {}
+        if self.recurrence is not None:
+            self._advance_critics(transition)
+            extra = {"truncated": transition.truncated, **self.recurrence.stored()}
         for memory in self._memories():
             memory.add_samples(
                 states=transition.states,
@@ -141,7 +203,18 @@ class OffPolicyAgent(Agent):
                 rewards=transition.rewards,
                 next_states=transition.next_states,
                 terminated=transition.terminated,
+                **extra,
             )
+
+    def _advance_critics(self, transition: Transition) -> None:
+        recurrence = self.recurrence
+        for role in self.RECURRENT_ROLES:
+            if role != self.ACTING_ROLE and recurrence.is_recurrent_role(role):
+                states = self._acting_states
+                if states is None or states.shape[0] != transition.states.shape[0]:
+                    states = self._state_preprocessor(transition.states)
+                inputs = recurrence.acting_inputs(role, states=states, taken_actions=transition.actions)
+                recurrence.keep(role, self.models[role].act(inputs, role=role)[2])
 
     def post_interaction(self, timestep: int, timesteps: int) -> None:
         """Update (in train mode) when training from ``learning_starts`` on; then log and checkpoint."""
@@ -161,12 +234,20 @@ class OffPolicyAgent(Agent):
         return timestep % getattr(self.cfg, "update_interval", 1) == 0
 
     # ---------------------------------------------------------- update helpers
-    def sample_batch(self) -> Any:
-        """A fresh uniform batch (`schema`'s ``Transitions``, (B, ·) each), states preprocessed once."""
+    def sample_batch(self) -> ReplayBatch:
+        """A fresh uniform `ReplayBatch` of (B, ·) transitions, states preprocessed once.
+
+        With recurrent models: B sequences of L transitions each (`RecurrentStates.sample`).
+        """
+        if self.recurrence is not None:
+            return self.recurrence.sample(self.memory, self.cfg.batch_size, self._state_preprocessor)
         batch = self.schema.sample(self.memory, self.cfg.batch_size)
-        return batch._replace(
+        return ReplayBatch(
             states=self._state_preprocessor(batch.states),
+            actions=batch.actions,
+            rewards=batch.rewards,
             next_states=self._state_preprocessor(batch.next_states),
+            terminated=batch.terminated,
         )
 
     def update_targets(self, polyak: float | None = None) -> None:

@@ -19,6 +19,7 @@ from rlblocks.agents.torch.off_policy.actor_critic import (
     track_actor_critic_update,
 )
 from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent, frozen
+from rlblocks.agents.torch.off_policy.recurrent import NO_INPUTS, ModelInputs
 
 
 class NoisyExploration:
@@ -86,29 +87,27 @@ class DeterministicActorCritic:
         The first ``random_timesteps`` training steps act uniformly at random.
         """
         agent = self.agent
-        processed = agent.preprocess(states)
-        if agent.is_random_step(timestep):
-            return self.policy.random_act({"states": processed}, role="policy")
-        actions, _, outputs = self.policy.act({"states": processed}, role="policy")
+        actions, _, outputs, random = agent.policy_act(states, timestep)
+        if random:
+            return actions, None, outputs
         if agent.training:
             actions = self.exploration(actions, timestep, timesteps)
         return actions, None, outputs
 
-    def target_actions(self, next_states: torch.Tensor) -> torch.Tensor:
-        """μ̄(s'), the target policy's (B, A) actions."""
-        return self.target_policy.act({"states": next_states}, role="target_policy")[0]
+    def target_actions(self, next_states: torch.Tensor, inputs: ModelInputs = NO_INPUTS) -> torch.Tensor:
+        """μ̄(s'), the target policy's (B, A) actions (``inputs``: a recurrent one's extra inputs)."""
+        return self.target_policy.act(inputs("target_policy", states=next_states), role="target_policy")[0]
 
-    def policy_step(self, states: torch.Tensor) -> torch.Tensor:
+    def policy_step(self, states: torch.Tensor, inputs: ModelInputs = NO_INPUTS) -> torch.Tensor:
         """One actor step on −mean Q_1(s, μ(s)) (Silver et al. 2014); returns the detached loss.
 
         The first critic's weights are frozen meanwhile, so no gradient is computed for them.
         """
-        actions = self.policy.act({"states": states}, role="policy")[0]
+        actions = self.policy.act(inputs("policy", states=states), role="policy")[0]
         critics = self.critics
         with frozen(critics.first_parameters):
-            q_value = critics.models[0].act(
-                {"states": states, "taken_actions": actions}, role=critics.roles[0]
-            )[0]
+            role = critics.roles[0]
+            q_value = critics.models[0].act(inputs(role, states=states, taken_actions=actions), role=role)[0]
         loss = -q_value.mean()
         OffPolicyAgent.optimise(self.policy_optimisation, loss)
         return loss.detach()

@@ -38,6 +38,7 @@ from rlblocks.agents.torch.off_policy.actor_critic import (
     track_actor_critic_update,
 )
 from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent, frozen
+from rlblocks.agents.torch.off_policy.recurrent import NO_INPUTS, ModelInputs, inputs_of, next_inputs_of
 from rlblocks.agents.torch.sac.config import SACConfig
 from rlblocks.utils import spaces
 
@@ -72,6 +73,7 @@ class SAC(OffPolicyAgent):
     TRAINING_ROLES: ClassVar[tuple[str, ...]] = ("critic_1", "critic_2", "target_critic_1", "target_critic_2")
     TARGET_ROLES: ClassVar[dict[str, str]] = {"target_critic_1": "critic_1", "target_critic_2": "critic_2"}
     CRITIC_ROLES: ClassVar[tuple[str, ...]] = ("critic_1", "critic_2")
+    RECURRENT_ROLES: ClassVar[tuple[str, ...]] = ("policy", *CRITIC_ROLES)
     CRITIC_LOSS_SCALE: ClassVar[float] = 0.5
     """The mean of the two critics' losses, as skrl 0.10 and the paper's implementation."""
 
@@ -115,10 +117,9 @@ class SAC(OffPolicyAgent):
 
         The first ``random_timesteps`` training steps act uniformly at random.
         """
-        processed = self.preprocess(states)
-        if self.is_random_step(timestep):
-            return self.policy.random_act({"states": processed}, role="policy")
-        actions, _, outputs = self.policy.act({"states": processed}, role="policy")
+        actions, _, outputs, random = self.policy_act(states, timestep)
+        if random:
+            return actions, None, outputs
         if not self.training and not self.stochastic_evaluation:
             if self.cfg.squash_actions:
                 return squash(outputs["mean_actions"], self.action_low, self.action_high), None, outputs
@@ -127,9 +128,14 @@ class SAC(OffPolicyAgent):
             actions = squash(actions, self.action_low, self.action_high)
         return actions, None, outputs
 
-    def sample_actions(self, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Reparameterised a ~ π(·|s) and log π(a|s) (B, 1), squashed and corrected if ``squash_actions``."""
-        actions, log_prob, _ = self.policy.act({"states": states}, role="policy")
+    def sample_actions(
+        self, states: torch.Tensor, inputs: ModelInputs = NO_INPUTS
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reparameterised a ~ π(·|s) and log π(a|s) (B, 1), squashed and corrected if ``squash_actions``.
+
+        ``inputs``: a recurrent policy's extra inputs (`ReplayBatch.inputs` or ``next_inputs``).
+        """
+        actions, log_prob, _ = self.policy.act(inputs("policy", states=states), role="policy")
         if log_prob.shape[-1] != 1:  # a policy with reduction="none"
             log_prob = log_prob.sum(dim=-1, keepdim=True)
         if self.cfg.squash_actions:
@@ -143,7 +149,7 @@ class SAC(OffPolicyAgent):
             batch = self.sample_batch()
             targets = self.soft_q_targets(batch)
             critic_loss, q_values = self.critics.regress(batch, targets)
-            policy_loss, log_prob = self.policy_loss(batch.states)
+            policy_loss, log_prob = self.policy_loss(batch.states, inputs_of(batch))
             self.optimise(self.policy_step, policy_loss)
             if self.cfg.learn_entropy:
                 entropy_loss = self.entropy_step(log_prob)
@@ -159,16 +165,20 @@ class SAC(OffPolicyAgent):
     def soft_q_targets(self, batch: Any) -> torch.Tensor:
         """Targets r + γ·(1 − terminated)·(min_k Q̄_k(s', a') − α·log π(a'|s')), a' ~ π(·|s'); (B, 1)."""
         with torch.no_grad():
-            next_actions, next_log_prob = self.sample_actions(batch.next_states)
-            next_q_values = self.critics.target_q_values(batch.next_states, next_actions)
+            inputs = next_inputs_of(batch)
+            extra = () if inputs is NO_INPUTS else (inputs,)  # (a patched sample_actions(states) works)
+            next_actions, next_log_prob = self.sample_actions(batch.next_states, *extra)
+            next_q_values = self.critics.target_q_values(batch.next_states, next_actions, inputs)
             next_values = soft_state_value(next_q_values, next_log_prob, self.entropy_coefficient.value)
             return td_target(batch.rewards, next_values, batch.terminated, self.cfg.discount_factor)
 
-    def policy_loss(self, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def policy_loss(
+        self, states: torch.Tensor, inputs: ModelInputs = NO_INPUTS
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """E[α·log π(a|s) − min_k Q_k(s, a)], a ~ π(·|s) reparameterised; also log π(a|s) for the α step."""
-        actions, log_prob = self.sample_actions(states)
+        actions, log_prob = self.sample_actions(states, inputs)
         with frozen(self.critics.parameters):
-            q_value = clipped_double_q(*self.critics.q_values(states, actions))
+            q_value = clipped_double_q(*self.critics.q_values(states, actions, inputs))
         return (self.entropy_coefficient.value * log_prob - q_value).mean(), log_prob
 
     def entropy_step(self, log_prob: torch.Tensor) -> torch.Tensor:

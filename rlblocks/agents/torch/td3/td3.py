@@ -26,6 +26,7 @@ from rlblocks.agents.torch.functional.returns import td_target
 from rlblocks.agents.torch.functional.targets import clipped_double_q, smoothed_target_actions
 from rlblocks.agents.torch.off_policy.agent import OffPolicyAgent
 from rlblocks.agents.torch.off_policy.deterministic import DeterministicActorCritic
+from rlblocks.agents.torch.off_policy.recurrent import inputs_of, next_inputs_of
 from rlblocks.agents.torch.parts import StepCounter
 from rlblocks.agents.torch.td3.config import PAPER_SMOOTHING_STD, TD3Config
 from rlblocks.resources.noises.torch import GaussianNoise
@@ -58,6 +59,7 @@ class TD3(OffPolicyAgent):
         "target_critic_2": "critic_2",
     }
     CRITIC_ROLES: ClassVar[tuple[str, ...]] = ("critic_1", "critic_2")
+    RECURRENT_ROLES: ClassVar[tuple[str, ...]] = ("policy", *CRITIC_ROLES)
 
     def _setup(self) -> None:
         super()._setup()
@@ -81,14 +83,15 @@ class TD3(OffPolicyAgent):
             critic_loss, q_values = self.critics.regress(batch, targets)
             self.critic_updates.count += 1
             if self.critic_updates.count % self.cfg.policy_delay == 0:
-                policy_loss = self.actor_critic.policy_step(batch.states)
+                policy_loss = self.actor_critic.policy_step(batch.states, inputs_of(batch))
                 self.update_targets()
         self.actor_critic.track(critic_loss, policy_loss, q_values, targets)
 
     def smoothed_clipped_double_q_targets(self, batch: Any) -> torch.Tensor:
         """Targets r + γ·(1 − terminated)·min(Q̄_1, Q̄_2)(s', clamp(μ̄(s') + clip(ε, ±c))); (B, 1)."""
         with torch.no_grad():
-            next_actions = self.actor_critic.target_actions(batch.next_states)
+            inputs = next_inputs_of(batch)
+            next_actions = self.actor_critic.target_actions(batch.next_states, inputs)
             next_actions = smoothed_target_actions(
                 next_actions,
                 self.smoothing_noise.sample(next_actions.shape),
@@ -96,5 +99,7 @@ class TD3(OffPolicyAgent):
                 self.action_low,
                 self.action_high,
             )
-            next_values = clipped_double_q(*self.critics.target_q_values(batch.next_states, next_actions))
+            next_values = clipped_double_q(
+                *self.critics.target_q_values(batch.next_states, next_actions, inputs)
+            )
             return td_target(batch.rewards, next_values, batch.terminated, self.cfg.discount_factor)
