@@ -72,19 +72,27 @@ class RecurrentBody(nn.Module):
 
 
 def _head(inputs, outputs, width=16):
-    return nn.Sequential(nn.Linear(inputs, width), nn.Tanh(), nn.Linear(width, outputs))
+    return nn.Sequential(nn.Linear(inputs, width), nn.ReLU(), nn.Linear(width, outputs))
 
 
 class RecurrentGaussianPolicy(GaussianMixin, Model):
     """A Gaussian policy with mean 2·tanh(head(rnn(states))) (Pendulum's bounds) and a free log-std."""
 
     def __init__(
-        self, observation_space, action_space, device="cpu", kind="lstm", num_envs=1, output_scale=2.0, **rnn
+        self,
+        observation_space,
+        action_space,
+        device="cpu",
+        kind="lstm",
+        num_envs=1,
+        output_scale=2.0,
+        head=16,
+        **rnn,
     ):
         Model.__init__(self, observation_space, action_space, device)
         GaussianMixin.__init__(self, clip_actions=True, role="policy")
         self.rnn = RecurrentBody(kind, self.num_observations, num_envs, **rnn)
-        self.net = _head(self.rnn.hidden_size, self.num_actions)
+        self.net = _head(self.rnn.hidden_size, self.num_actions, head)
         self.output_scale = output_scale
         self.log_std_parameter = nn.Parameter(torch.zeros(self.num_actions))
 
@@ -100,12 +108,20 @@ class RecurrentDeterministicPolicy(DeterministicMixin, Model):
     """A deterministic policy 2·tanh(head(rnn(states)))."""
 
     def __init__(
-        self, observation_space, action_space, device="cpu", kind="lstm", num_envs=1, output_scale=2.0, **rnn
+        self,
+        observation_space,
+        action_space,
+        device="cpu",
+        kind="lstm",
+        num_envs=1,
+        output_scale=2.0,
+        head=16,
+        **rnn,
     ):
         Model.__init__(self, observation_space, action_space, device)
         DeterministicMixin.__init__(self, clip_actions=True, role="policy")
         self.rnn = RecurrentBody(kind, self.num_observations, num_envs, **rnn)
-        self.net = _head(self.rnn.hidden_size, self.num_actions)
+        self.net = _head(self.rnn.hidden_size, self.num_actions, head)
         self.output_scale = output_scale
 
     def get_specification(self):
@@ -119,11 +135,13 @@ class RecurrentDeterministicPolicy(DeterministicMixin, Model):
 class RecurrentCritic(DeterministicMixin, Model):
     """Q(s, a) = head([rnn(states), a]): the recurrent layer reads the states, the actions join after it."""
 
-    def __init__(self, observation_space, action_space, device="cpu", kind="lstm", num_envs=1, **rnn):
+    def __init__(
+        self, observation_space, action_space, device="cpu", kind="lstm", num_envs=1, head=16, **rnn
+    ):
         Model.__init__(self, observation_space, action_space, device)
         DeterministicMixin.__init__(self, role="critic")
         self.rnn = RecurrentBody(kind, self.num_observations, num_envs, **rnn)
-        self.net = _head(self.rnn.hidden_size + self.num_actions, 1)
+        self.net = _head(self.rnn.hidden_size + self.num_actions, 1, head)
 
     def get_specification(self):
         return self.rnn.specification()

@@ -19,6 +19,7 @@ from rlblocks.agents.torch.td3 import TD3
 from rlblocks.memories.torch import RandomMemory
 from tests.helpers.models import dqn_models
 from tests.helpers.recurrent_off_policy_models import RecurrentCritic, recurrent_models
+from tests.helpers.syncs import count_host_syncs
 
 NUM_ENVS, LENGTH, MEMORY_SIZE, STEPS = 3, 4, 16, 22
 OBSERVATIONS = gym.spaces.Box(-1.0, 1.0, (3,))
@@ -273,3 +274,16 @@ def test_a_feed_forward_agent_stores_no_states(name):
         ["states", "actions", "rewards", "next_states", "terminated"]
     )
     env.close()
+
+
+@pytest.mark.parametrize("name", ["sac", "td3"])
+def test_acting_and_storing_with_recurrent_models_never_reads_the_host(name):
+    """Carrying, storing and resetting the states (policy and critics) are masks on the device."""
+    agent = make_agent(name)
+    states = torch.rand(NUM_ENVS, 3)
+    with torch.no_grad(), count_host_syncs() as counts:
+        for timestep in range(6):
+            actions = agent.act(states, timestep, 6)[0]
+            terminated, truncated = ends_at(timestep)
+            agent.record_transition(states, actions, actions, states, terminated, truncated, {}, timestep, 6)
+    assert counts["total"] == 0, dict(counts)
