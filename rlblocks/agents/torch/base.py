@@ -13,6 +13,7 @@ the trainer asks for ``stochastic_evaluation``; a memory given as a tuple is unp
 
 from __future__ import annotations
 
+import copy
 import datetime
 import glob
 import os
@@ -417,25 +418,49 @@ class Agent:
                 f"{sorted(self.checkpoint_modules)}, found {found}. For a model state dict use model.load(); "
                 "for SB3/rl_games files use migrate()."
             )
-        for name, state in content.items():
-            if name == META_KEY:
-                continue
-            module = self.checkpoint_modules.get(name)
-            if module is None:
-                logger.warning(f"Cannot load the {name} module. The agent doesn't have such an instance")
-                continue
-            module.load_state_dict(state)
+        meta = content.get(META_KEY, {})
+        timestep = _checked_timestep(path, meta)
+        recent_returns = _checked_returns(path, meta)
+        best_return = _checked_float(path, meta, "best_return", float("-inf"))
+        snapshots = {
+            name: copy.deepcopy(module.state_dict())
+            for name, module in self.checkpoint_modules.items()
+            if hasattr(module, "state_dict")
+        }
+        rng_states = _rng_states()
+        entry = META_KEY
+        try:
+            for entry, state in content.items():
+                if entry == META_KEY:
+                    continue
+                module = self.checkpoint_modules.get(entry)
+                if module is None:
+                    logger.warning(f"Cannot load the {entry} module. The agent doesn't have such an instance")
+                    continue
+                module.load_state_dict(state)
+                if isinstance(module, torch.optim.Optimizer):
+                    _check_optimizer_state(module)
+            entry = "rng_states"
+            if "rng_states" in meta:
+                _set_rng_states(meta["rng_states"])
+        except Exception as error:
+            # put every module back as it was: a failed load leaves the agent unchanged
+            for name, snapshot in snapshots.items():
+                self.checkpoint_modules[name].load_state_dict(snapshot)
+            _set_rng_states(rng_states)
+            raise CheckpointError(
+                f"{path!r} does not fit this agent's {entry!r}: {' '.join(str(error).split())}. Nothing "
+                "was loaded; is it a "
+                f"checkpoint of the same agent class with the same models ({type(self).__name__})?"
+            ) from error
         missing = sorted(set(self.checkpoint_modules) - set(content))
         if missing:
             logger.warning(f"{path} holds no state for {missing}; they keep their current values")
-        meta = content.get(META_KEY, {})
-        self.timestep = int(meta.get("timestep", 0))
-        if "rng_states" in meta:
-            _set_rng_states(meta["rng_states"])
-        self.episode_statistics.restore_recent_returns(meta.get("recent_returns", []), replace=True)
+        self.timestep = timestep
+        self.episode_statistics.restore_recent_returns(recent_returns, replace=True)
         # a resumed run keeps the best score of the run it continues: best_agent.pt is not overwritten
         # by a worse agent
-        self._best_return = float(meta.get("best_return", float("-inf")))
+        self._best_return = best_return
         self.set_mode("eval")
 
     def migrate(
@@ -556,6 +581,52 @@ def latest_checkpoint(directory: str) -> str:
     if not candidates:
         raise CheckpointError(f"no agent_<timestep>.pt checkpoint in {folder!r}; is it a run directory?")
     return max(candidates)[1]
+
+
+def _checked_timestep(path: str, meta: Mapping[str, Any]) -> int:
+    """The checkpoint's timestep, a non-negative int (0 when absent, as in skrl's checkpoints)."""
+    timestep = meta.get("timestep", 0)
+    if isinstance(timestep, bool) or not isinstance(timestep, int) or timestep < 0:
+        raise CheckpointError(
+            f"{path!r} holds a malformed timestep {timestep!r}; expected an int >= 0. Nothing was loaded."
+        )
+    return timestep
+
+
+def _checked_float(path: str, meta: Mapping[str, Any], key: str, default: float) -> float:
+    value = meta.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CheckpointError(
+            f"{path!r} holds a malformed {key} {value!r}; expected a number. Nothing was loaded."
+        )
+    return float(value)
+
+
+def _checked_returns(path: str, meta: Mapping[str, Any]) -> list[float]:
+    returns = meta.get("recent_returns", [])
+    if not isinstance(returns, (list, tuple)) or not all(
+        isinstance(value, (int, float)) and not isinstance(value, bool) for value in returns
+    ):
+        raise CheckpointError(
+            f"{path!r} holds malformed recent returns (expected a list of numbers). Nothing was loaded."
+        )
+    return [float(value) for value in returns]
+
+
+def _check_optimizer_state(optimizer: torch.optim.Optimizer) -> None:
+    """Raise ValueError when a loaded per-parameter state tensor does not have its parameter's shape.
+
+    ``Optimizer.load_state_dict`` checks the number of parameters only, so the moments of another
+    network of the same depth would load and fail (or silently broadcast) at the next step.
+    """
+    for group in optimizer.param_groups:
+        for parameter in group["params"]:
+            for key, value in optimizer.state.get(parameter, {}).items():
+                if torch.is_tensor(value) and value.dim() > 0 and value.shape != parameter.shape:
+                    raise ValueError(
+                        f'optimizer state "{key}" of shape {tuple(value.shape)} for a parameter of shape '
+                        f"{tuple(parameter.shape)}"
+                    )
 
 
 def _rng_states() -> dict[str, Any]:

@@ -163,3 +163,73 @@ def test_a_resumed_run_keeps_its_best_score_and_replaces_the_recent_returns(tmp_
     resumed.episode_statistics.restore_recent_returns([-10.0] * 100)  # a better one
     resumed.write_checkpoint(48, 64)
     assert best.read_bytes() != written
+
+
+def snapshot(agent):
+    return {
+        name: {key: value.clone() for key, value in module.state_dict().items()}
+        for name, module in agent.checkpoint_modules.items()
+        if isinstance(module, torch.nn.Module)
+    }
+
+
+def other_widths_agent(env, directory, hidden):
+    agent = make_agent(env, directory)
+    models = {
+        "policy": GaussianPolicy(env.observation_space, env.action_space, hidden=hidden),
+        "value": Value(env.observation_space, env.action_space, hidden=hidden),
+    }
+    return PPO(
+        models, RandomMemory(8, env.num_envs), env.observation_space, env.action_space, "cpu", agent.cfg
+    )
+
+
+def corrupt(path, edit):
+    content = torch.load(path, weights_only=True)
+    edit(content)
+    torch.save(content, path)
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("wrong_shapes", r"does not fit this agent's 'policy'.*size mismatch"),
+        ("another_networks_optimizer", r"does not fit this agent's 'optimizer'.*optimizer state"),
+        ("malformed_rng_state", r"does not fit this agent's 'rng_states'"),
+        ("bad_timestep", r"malformed timestep -3"),
+        ("bad_recent_returns", r"malformed recent returns"),
+    ],
+)
+def test_a_failed_load_leaves_the_agent_unchanged_and_names_the_file_and_the_module(tmp_path, case, message):
+    env = pendulum()
+    agent = make_agent(env, tmp_path)
+    path = str(tmp_path / "saved.pt")
+    agent.save(path)
+    if case == "wrong_shapes":
+        other_widths_agent(env, tmp_path, hidden=(8,)).save(path)
+    elif case == "another_networks_optimizer":
+        other = other_widths_agent(env, tmp_path, hidden=(8,))
+        trainer(env, other, 8).train()  # one update: Adam holds moments shaped like the 8-unit network
+        content = agent.checkpoint()
+        content["optimizer"] = other.checkpoint()["optimizer"]
+        torch.save(content, path)
+    elif case == "malformed_rng_state":
+        corrupt(
+            path, lambda content: content["_rlblocks"]["rng_states"].update(numpy={"keys": torch.zeros(3)})
+        )
+    elif case == "bad_timestep":
+        corrupt(path, lambda content: content["_rlblocks"].update(timestep=-3))
+    else:
+        corrupt(path, lambda content: content["_rlblocks"].update(recent_returns="abc"))
+    target = make_agent(env, tmp_path)
+    trainer(env, target, 8).train()  # a trained target: its optimizer and scalers hold state
+    before, timestep, rng = snapshot(target), target.timestep, torch.get_rng_state()
+    with pytest.raises(CheckpointError, match=message) as raised:
+        target.load(path)
+    assert path in str(raised.value)
+    after = snapshot(target)
+    assert after.keys() == before.keys()
+    for name in before:
+        assert_state_equal(before[name], after[name])
+    assert target.timestep == timestep
+    assert torch.equal(torch.get_rng_state(), rng)
