@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import re
@@ -115,3 +116,33 @@ def first_line(error: BaseException) -> str:
     """The first line of an exception's message, for error texts that quote a cause."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def content_digest(content: Any) -> str:
+    """A SHA-256 digest of nested dicts, lists, tensors and scalars, independent of the tensors' device.
+
+    torch's zip reader does not check the stored CRC-32 of the tensor data, so a flipped byte would
+    load silently; checkpoints carry this digest and loading recomputes it. Dict keys are taken in
+    sorted order, tensors by dtype, shape and bytes.
+    """
+    digest = hashlib.sha256()
+    _update_digest(digest, content)
+    return digest.hexdigest()
+
+
+def _update_digest(digest: Any, value: Any) -> None:
+    if torch.is_tensor(value):
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"tensor:{tensor.dtype}:{tuple(tensor.shape)}:".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    elif isinstance(value, dict):
+        digest.update(b"dict:")
+        for key in sorted(value, key=repr):
+            digest.update(f"{key!r}=".encode())
+            _update_digest(digest, value[key])
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"{type(value).__name__}:{len(value)}:".encode())
+        for item in value:
+            _update_digest(digest, item)
+    else:
+        digest.update(f"{type(value).__name__}:{value!r};".encode())

@@ -33,7 +33,7 @@ from rlblocks.agents.torch.parts import Metrics, OptimisationStep
 from rlblocks.agents.torch.preprocessing import build_preprocessor
 from rlblocks.models.torch import Model
 from rlblocks.utils import spaces
-from rlblocks.utils.checkpoint import CheckpointError, atomic_save, safe_load
+from rlblocks.utils.checkpoint import CheckpointError, atomic_save, content_digest, safe_load
 
 CHECKPOINT_FORMAT_VERSION = 1
 META_KEY = "_rlblocks"
@@ -372,6 +372,7 @@ class Agent:
             "recent_returns": self.episode_statistics.recent_returns,
             "best_return": self._best_return,
         }
+        content[META_KEY]["digest"] = content_digest(content)
         return content
 
     def write_checkpoint(self, timestep: int | None, timesteps: int) -> None:
@@ -419,6 +420,7 @@ class Agent:
                 "for SB3/rl_games files use migrate()."
             )
         meta = content.get(META_KEY, {})
+        _check_digest(path, content)
         timestep = _checked_timestep(path, meta)
         recent_returns = _checked_returns(path, meta)
         best_return = _checked_float(path, meta, "best_return", float("-inf"))
@@ -581,6 +583,20 @@ def latest_checkpoint(directory: str) -> str:
     if not candidates:
         raise CheckpointError(f"no agent_<timestep>.pt checkpoint in {folder!r}; is it a run directory?")
     return max(candidates)[1]
+
+
+def _check_digest(path: str, content: Mapping[str, Any]) -> None:
+    """Raise CheckpointError when the checkpoint's tensors do not match the digest written with them."""
+    meta = content.get(META_KEY)
+    if not isinstance(meta, Mapping) or "digest" not in meta:
+        return  # skrl's checkpoints and rlblocks' before digests
+    stored = meta["digest"]
+    unsigned = {**content, META_KEY: {key: value for key, value in meta.items() if key != "digest"}}
+    if content_digest(unsigned) != stored:
+        raise CheckpointError(
+            f"{path!r} is damaged: its content does not match the digest written with it (a flipped or "
+            "truncated byte); nothing was loaded. Use another checkpoint of the run (checkpoints/)."
+        )
 
 
 def _checked_timestep(path: str, meta: Mapping[str, Any]) -> int:

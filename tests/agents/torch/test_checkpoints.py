@@ -185,8 +185,10 @@ def other_widths_agent(env, directory, hidden):
 
 
 def corrupt(path, edit):
+    """Edit a checkpoint's content as a file without a digest (older rlblocks) would hold it."""
     content = torch.load(path, weights_only=True)
     edit(content)
+    content["_rlblocks"].pop("digest")
     torch.save(content, path)
 
 
@@ -212,6 +214,7 @@ def test_a_failed_load_leaves_the_agent_unchanged_and_names_the_file_and_the_mod
         trainer(env, other, 8).train()  # one update: Adam holds moments shaped like the 8-unit network
         content = agent.checkpoint()
         content["optimizer"] = other.checkpoint()["optimizer"]
+        content["_rlblocks"].pop("digest")
         torch.save(content, path)
     elif case == "malformed_rng_state":
         corrupt(
@@ -233,3 +236,38 @@ def test_a_failed_load_leaves_the_agent_unchanged_and_names_the_file_and_the_mod
         assert_state_equal(before[name], after[name])
     assert target.timestep == timestep
     assert torch.equal(torch.get_rng_state(), rng)
+
+
+def flip_a_tensor_byte(path):
+    """Flip one byte inside the stored data of the largest tensor (torch's reader checks no CRC)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        member = max(
+            (info for info in archive.infolist() if "/data/" in info.filename), key=lambda i: i.file_size
+        )
+        with open(path, "rb") as stream:
+            stream.seek(member.header_offset + 26)
+            name_length, extra_length = (int.from_bytes(stream.read(2), "little") for _ in range(2))
+        data_start = member.header_offset + 30 + name_length + extra_length
+    with open(path, "r+b") as stream:
+        stream.seek(data_start + member.file_size // 2)
+        byte = stream.read(1)
+        stream.seek(-1, 1)
+        stream.write(bytes([byte[0] ^ 0x10]))
+
+
+def test_a_flipped_byte_in_tensor_data_is_detected_and_nothing_is_loaded(tmp_path):
+    env = pendulum()
+    agent = make_agent(env, tmp_path)
+    trainer(env, agent, 8).train()
+    path = str(tmp_path / "saved.pt")
+    agent.save(path)
+    make_agent(env, tmp_path).load(path)  # the intact file loads (its digest matches)
+    flip_a_tensor_byte(path)
+    target = make_agent(env, tmp_path)
+    before = snapshot(target)
+    with pytest.raises(CheckpointError, match="is damaged: its content does not match the digest"):
+        target.load(path)
+    for name, state in snapshot(target).items():
+        assert_state_equal(before[name], state)
