@@ -85,11 +85,33 @@ def read_file(path: str) -> Source:
             "weights. Migrate the model from the SB3 .zip, and build the observation preprocessor with "
             "rlblocks.utils.migration.load_normalization(path=...)."
         )
-    if zipfile.is_zipfile(path) and not is_torch_archive(path):
-        return Source(sb3.read_policy_state_dict(path), "stable-baselines3", path)
+    if zipfile.is_zipfile(path):
+        check_zip_integrity(path)
+        if not is_torch_archive(path):
+            return Source(sb3.read_policy_state_dict(path), "stable-baselines3", path)
     with open(path, "rb") as stream:
         content = load_weights_only(stream, path)
     return interpret(content, origin=path)
+
+
+def check_zip_integrity(path: str) -> None:
+    """Check every member of a zip file (an SB3 archive, torch's own format) against its stored CRC-32.
+
+    torch's zip reader does not check the CRCs, so a flipped byte in a weight would migrate silently.
+
+    Raises:
+        CheckpointError: a member does not match its CRC, or the archive is damaged.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise CheckpointError(f"cannot migrate from {path!r}: a damaged zip archive ({error}).") from error
+    if damaged is not None:
+        raise CheckpointError(
+            f"cannot migrate from {path!r}: its member {damaged!r} does not match its CRC-32 (a flipped or "
+            "truncated byte); the file is damaged. Copy it again from its source."
+        )
 
 
 def is_torch_archive(path: str) -> bool:

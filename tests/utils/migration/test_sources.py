@@ -192,3 +192,30 @@ def test_sb3_data_member_is_never_unpickled(tmp_path):
             archive.writestr(name, data)
     assert GaussianPolicy(*PENDULUM, nn.Tanh).migrate(path=str(tmp_path / "tampered.zip")) is True
     assert not marker.exists()
+
+
+def flip_byte_of_member(path: pathlib.Path, member: str) -> None:
+    """Flip one byte in the middle of a stored zip member's data (its CRC then no longer matches)."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member)
+    data = bytearray(path.read_bytes())
+    name_length = int.from_bytes(data[info.header_offset + 26 : info.header_offset + 28], "little")
+    extra_length = int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_length + extra_length
+    data[start + info.compress_size // 2] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("fixture", "member"),
+    [("sb3_ppo_pendulum.zip", "policy.pth"), ("rlg_ppo_continuous_pendulum.pth", None)],
+)
+def test_a_flipped_byte_in_an_sb3_or_rl_games_file_is_refused_by_its_crc(tmp_path, fixture, member):
+    damaged = tmp_path / fixture
+    damaged.write_bytes((DATA / fixture).read_bytes())
+    read_source(None, damaged)  # the intact copy reads
+    with zipfile.ZipFile(damaged) as archive:
+        member = member or max(archive.infolist(), key=lambda info: info.compress_size).filename
+    flip_byte_of_member(damaged, member)
+    with pytest.raises(CheckpointError, match=r"does not match its CRC-32|damaged zip archive"):
+        read_source(None, damaged)
