@@ -68,6 +68,7 @@ def test_skrl_defaults_are_kept():
         "output_scale": 1.0,
         "reduction": "sum",
         "initial_log_std": 0.0,
+        "rnn": None,  # an rlblocks extension: a recurrent layer before the hidden layers
     }
     assert CATEGORICAL.network.output_activation is None and CATEGORICAL.unnormalized_log_prob is True
 

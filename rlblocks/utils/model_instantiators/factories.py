@@ -6,7 +6,8 @@ The signatures are skrl's (names, order and defaults; the defaults come from the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -45,6 +46,7 @@ def gaussian_model(
     output_scale: float = GAUSSIAN.network.output_scale,
     reduction: str = GAUSSIAN.reduction,
     initial_log_std: float = GAUSSIAN.initial_log_std,
+    rnn: Mapping[str, Any] | None = None,
 ) -> GaussianModel:
     """A Gaussian policy: mean = ``output_scale · net(input)``, log-std a learned (A,) parameter.
 
@@ -64,11 +66,15 @@ def gaussian_model(
         output_scale: factor applied to the output, e.g. the action bound after a tanh.
         reduction: how the per-dimension log-prob is reduced: "sum", "mean", "prod" or "none".
         initial_log_std: initial value of every log-std entry.
+        rnn: a recurrent layer before the hidden layers, e.g. ``{"type": "lstm", "hidden_size": 64,
+            "num_layers": 1, "sequence_length": 16}`` (`RNNSpec`; "gru" and "rnn" too); None for none.
 
     Raises:
         ValueError: an unknown activation, shape or reduction, or mismatched hidden activations.
     """
-    network = MLPSpec(input_shape, hiddens, hidden_activation, output_shape, output_activation, output_scale)
+    network = MLPSpec(
+        input_shape, hiddens, hidden_activation, output_shape, output_activation, output_scale, rnn
+    )
     spec = GaussianSpec(
         network, clip_actions, clip_log_std, min_log_std, max_log_std, reduction, initial_log_std
     )
@@ -90,9 +96,12 @@ def multivariate_gaussian_model(
     output_activation: str | None = GAUSSIAN.network.output_activation,
     output_scale: float = GAUSSIAN.network.output_scale,
     initial_log_std: float = GAUSSIAN.initial_log_std,
+    rnn: Mapping[str, Any] | None = None,
 ) -> MultivariateGaussianModel:
     """A Gaussian policy whose log-prob is the joint one; arguments as in `gaussian_model`."""
-    network = MLPSpec(input_shape, hiddens, hidden_activation, output_shape, output_activation, output_scale)
+    network = MLPSpec(
+        input_shape, hiddens, hidden_activation, output_shape, output_activation, output_scale, rnn
+    )
     spec = GaussianSpec(
         network, clip_actions, clip_log_std, min_log_std, max_log_std, initial_log_std=initial_log_std
     )
@@ -110,13 +119,16 @@ def deterministic_model(
     output_shape: ShapeLike = DETERMINISTIC.network.output_shape,
     output_activation: str | None = DETERMINISTIC.network.output_activation,
     output_scale: float = DETERMINISTIC.network.output_scale,
+    rnn: Mapping[str, Any] | None = None,
 ) -> DeterministicModel:
     """A deterministic model (actor, value, critic, Q-network): ``output_scale · net(input)``.
 
     Arguments as in `gaussian_model`; a value or critic uses ``output_shape=Shape.ONE`` and
     ``output_activation=None``, a critic ``input_shape=Shape.STATES_ACTIONS``.
     """
-    network = MLPSpec(input_shape, hiddens, hidden_activation, output_shape, output_activation, output_scale)
+    network = MLPSpec(
+        input_shape, hiddens, hidden_activation, output_shape, output_activation, output_scale, rnn
+    )
     return DeterministicModel(
         observation_space, action_space, device, DeterministicSpec(network, clip_actions)
     )
@@ -132,6 +144,7 @@ def categorical_model(
     hidden_activation: str | Sequence[str] = list(CATEGORICAL.network.hidden_activation),
     output_shape: ShapeLike = CATEGORICAL.network.output_shape,
     output_activation: str | None = CATEGORICAL.network.output_activation,
+    rnn: Mapping[str, Any] | None = None,
 ) -> CategoricalModel:
     """A categorical policy over a Discrete action space: ``net`` gives logits.
 
@@ -146,11 +159,12 @@ def categorical_model(
         hidden_activation: one activation per hidden layer, or one name for all.
         output_shape: output units (one per action).
         output_activation: activation of the output layer.
+        rnn: a recurrent layer before the hidden layers (see `gaussian_model`).
 
     Raises:
         ValueError: probabilities asked for without a softmax output, or an argument error as in
             `gaussian_model`.
     """
-    network = MLPSpec(input_shape, hiddens, hidden_activation, output_shape, output_activation)
+    network = MLPSpec(input_shape, hiddens, hidden_activation, output_shape, output_activation, rnn=rnn)
     spec = CategoricalSpec(network, unnormalized_log_prob)
     return CategoricalModel(observation_space, action_space, device, spec)

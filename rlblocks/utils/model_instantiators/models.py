@@ -20,29 +20,46 @@ from rlblocks.models.torch import (
 )
 from rlblocks.models.torch.base import Inputs
 from rlblocks.models.torch.networks import mlp
+from rlblocks.models.torch.recurrent import RecurrentLayer
 from rlblocks.utils.model_instantiators.shapes import NetworkInput, num_units
 from rlblocks.utils.model_instantiators.spec import CategoricalSpec, DeterministicSpec, GaussianSpec, MLPSpec
 
 
 class _MLPModel(Model):
-    """What every instantiated model shares: ``net``, its input and its output scale."""
+    """What every instantiated model shares: ``net``, its input, its output scale, an optional ``rnn``.
+
+    With a recurrent layer (``network.rnn``) the model follows the agents' recurrent contract: its
+    specification declares the states, ``inputs["rnn"]`` feeds the layer and the next states are
+    returned in ``outputs["rnn"]`` (see `rlblocks.models.torch.recurrent`).
+    """
 
     def _build(self, network: MLPSpec) -> None:
         self.network_input = NetworkInput.of(self, network.input_shape)
         self.input_shape = self.network_input.shape
         self.output_units = num_units(self, network.output_shape)
         self.output_scale = network.output_scale
+        units = self.network_input.units
+        self.rnn = None
+        if network.rnn is not None:
+            rnn = network.rnn
+            self.rnn = RecurrentLayer(rnn.type, units, rnn.hidden_size, rnn.num_layers, rnn.sequence_length)
+            units = rnn.hidden_size
         self.net = mlp(
-            self.network_input.units,
-            network.hiddens,
-            network.hidden_activation,
-            self.output_units,
-            network.output_activation,
+            units, network.hiddens, network.hidden_activation, self.output_units, network.output_activation
         )
 
-    def _output(self, inputs: Inputs) -> torch.Tensor:
-        output = self.net(self.network_input(self, inputs))
-        return output if self.output_scale == 1.0 else output * self.output_scale
+    def get_specification(self) -> dict[str, Any]:
+        """The recurrent layer's ``{"rnn": ...}`` specification, or {} without one."""
+        return {} if self.rnn is None else self.rnn.specification()
+
+    def _output(self, inputs: Inputs) -> tuple[torch.Tensor, dict[str, Any]]:
+        """``output_scale · net(input)`` and the outputs ({"rnn": next states} with a recurrent layer)."""
+        features, outputs = self.network_input(self, inputs), {}
+        if self.rnn is not None:
+            features, states = self.rnn(features, inputs["rnn"], inputs.get("terminated"))
+            outputs = {"rnn": states}
+        output = self.net(features)
+        return (output if self.output_scale == 1.0 else output * self.output_scale), outputs
 
 
 class _GaussianMLPModel(_MLPModel):
@@ -54,8 +71,9 @@ class _GaussianMLPModel(_MLPModel):
         self.log_std_parameter = nn.Parameter(torch.full((self.output_units,), float(spec.initial_log_std)))
 
     def compute(self, inputs: Inputs, role: str = "") -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
-        """``(mean (N, A), log_std (A,), {})``."""
-        return self._output(inputs), self.log_std_parameter, {}
+        """``(mean (N, A), log_std (A,), outputs)``."""
+        mean, outputs = self._output(inputs)
+        return mean, self.log_std_parameter, outputs
 
 
 class GaussianModel(GaussianMixin, _GaussianMLPModel):
@@ -102,8 +120,8 @@ class DeterministicModel(DeterministicMixin, _MLPModel):
         self._build(spec.network)
 
     def compute(self, inputs: Inputs, role: str = "") -> tuple[torch.Tensor, dict[str, Any]]:
-        """``(output (N, units), {})``."""
-        return self._output(inputs), {}
+        """``(output (N, units), outputs)``."""
+        return self._output(inputs)
 
 
 class CategoricalModel(CategoricalMixin, _MLPModel):
@@ -116,5 +134,5 @@ class CategoricalModel(CategoricalMixin, _MLPModel):
         self._build(spec.network)
 
     def compute(self, inputs: Inputs, role: str = "") -> tuple[torch.Tensor, dict[str, Any]]:
-        """``(logits or probabilities (N, n), {})``."""
-        return self._output(inputs), {}
+        """``(logits or probabilities (N, n), outputs)``."""
+        return self._output(inputs)

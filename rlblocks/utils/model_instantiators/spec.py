@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rlblocks.models.torch import functional as F
 from rlblocks.models.torch.networks import check_activation, hidden_activations
+from rlblocks.models.torch.recurrent import RECURRENT_LAYERS
 from rlblocks.utils.model_instantiators.shapes import Shape, ShapeLike, as_input_shape, as_shape
 from rlblocks.utils.suggest import did_you_mean
 
@@ -35,6 +36,58 @@ def _layer_sizes(hiddens: Any) -> tuple[int, ...]:
     if sizes is None or any(size <= 0 for size in sizes):
         raise ValueError(f"hiddens must be a list of positive layer sizes, e.g. [256, 256], got {hiddens!r}")
     return sizes
+
+
+@dataclass(frozen=True)
+class RNNSpec:
+    """A recurrent layer before the MLP, e.g. ``{type: lstm, hidden_size: 64, sequence_length: 16}``.
+
+    The model then follows the agents' recurrent contract (`rlblocks.models.torch.recurrent`): the
+    network's input goes through the layer, whose output features feed the hidden layers.
+
+    Raises:
+        ValueError: an unknown type or a size that is not a positive int.
+    """
+
+    type: str = "lstm"
+    """"lstm", "gru" or "rnn"."""
+    hidden_size: int = 64
+    """Features of the state and of the layer's output."""
+    num_layers: int = 1
+    """Stacked recurrent layers."""
+    sequence_length: int = 16
+    """Steps per training sequence (the agents read it from the policy)."""
+
+    def __post_init__(self) -> None:
+        _set(self, "type", str(self.type).lower())
+        if self.type not in RECURRENT_LAYERS:
+            raise ValueError(
+                f"unknown rnn type {self.type!r}{did_you_mean(self.type, RECURRENT_LAYERS)}; "
+                f"use one of {', '.join(RECURRENT_LAYERS)}"
+            )
+        for name in ("hidden_size", "num_layers", "sequence_length"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"rnn {name} must be a positive int, got {value!r}")
+
+    @classmethod
+    def of(cls, value: RNNSpec | Mapping[str, Any] | None) -> RNNSpec | None:
+        """``value`` as a spec: None stays None, a mapping gives its keys.
+
+        Raises:
+            ValueError: an unknown key (the message names the nearest), or a bad value.
+        """
+        if value is None or isinstance(value, cls):
+            return value
+        if not isinstance(value, Mapping):
+            raise ValueError(f"rnn must be a mapping such as {{type: lstm, hidden_size: 64}}, got {value!r}")
+        valid = [field.name for field in fields(cls)]
+        for name in value:
+            if name not in valid:
+                raise ValueError(
+                    f"unknown rnn key {name!r}{did_you_mean(name, valid)}; valid: {', '.join(valid)}"
+                )
+        return cls(**value)
 
 
 @dataclass(frozen=True)
@@ -61,8 +114,11 @@ class MLPSpec:
     """Activation of the output layer; None for none."""
     output_scale: float = 1.0
     """Factor applied to the output, e.g. the action bound after a tanh."""
+    rnn: RNNSpec | Mapping[str, Any] | None = None
+    """A recurrent layer between the input and the hidden layers (`RNNSpec`); None for none."""
 
     def __post_init__(self) -> None:
+        _set(self, "rnn", RNNSpec.of(self.rnn))
         _set(self, "input_shape", as_input_shape(self.input_shape))
         _set(self, "output_shape", as_shape(self.output_shape))
         _set(self, "hiddens", _layer_sizes(self.hiddens))

@@ -265,10 +265,19 @@ def test_more_mini_batches_than_sequences_are_refused(algo):
         make_agent(algo, cfg={"mini_batches": 7})
 
 
-def test_sizes_for_another_number_of_envs_are_refused():
-    policy = RecurrentGaussianPolicy(OBSERVATIONS, ACTIONS, num_envs=5, sequence_length=LENGTH)
-    with pytest.raises(ValueError, match=r"num_envs=3"):
-        make_agent("ppo", policy=policy)
+def test_states_are_made_for_the_envs_acted_on():
+    """A model built for 1 env trains on 3 and evaluates on 2: the states follow the envs."""
+    policy = RecurrentGaussianPolicy(OBSERVATIONS, ACTIONS, num_envs=1, sequence_length=LENGTH)
+    agent = make_agent("ppo", policy=policy, cfg={"learning_rate": 1e-12})
+    assert agent.recurrent.states["policy"][0].shape == (1, NUM_ENVS, 16)
+    records = record_reevaluations(agent)
+    drive(agent, ROLLOUTS)
+    for kind, reevaluated, stored in records:
+        torch.testing.assert_close(reevaluated, stored, atol=1e-5, rtol=0, msg=kind)
+    agent.set_running_mode("eval")
+    with torch.no_grad():
+        agent.act(torch.randn(2, 2), 0, 10)
+    assert agent.recurrent.states["policy"][0].shape == (1, 2, 16)
 
 
 def test_minibatches_hold_whole_shuffled_sequences():

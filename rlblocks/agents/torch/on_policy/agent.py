@@ -144,7 +144,7 @@ class OnPolicyAgent(Agent):
 
         Raises:
             ValueError: a memory that does not hold exactly one rollout; for recurrent models,
-                rollouts or mini-batches that would cut a sequence, or sizes for other num_envs.
+                rollouts or mini-batches that would cut a sequence.
         """
         super().init(trainer_cfg)
         self.set_mode("eval")
@@ -179,7 +179,7 @@ class OnPolicyAgent(Agent):
         """Sample actions (deterministic in eval running mode unless stochastic evaluation is asked for)."""
         processed = self._state_preprocessor(states, train=self.training)
         recurrent = self.recurrent
-        rnn = {} if recurrent is None else recurrent.acting_inputs("policy")
+        rnn = {} if recurrent is None else recurrent.acting_inputs("policy", processed.shape[0])
         if self.is_random_step(timestep):
             actions = self.policy.random_act({"states": processed}, role="policy")[0]
             _, log_prob, outputs = self.policy.act(
@@ -203,7 +203,7 @@ class OnPolicyAgent(Agent):
         recurrent.keep_outputs("policy", outputs)
         if self.training and "value" in recurrent.sizes:
             value_outputs = self.value.act(
-                {"states": processed, **recurrent.acting_inputs("value")}, role="value"
+                {"states": processed, **recurrent.acting_inputs("value", processed.shape[0])}, role="value"
             )[2]
             recurrent.keep_outputs("value", value_outputs)
 

@@ -79,7 +79,7 @@ class RecurrentStates:
     Args:
         policy, value: the models (``value`` may be None or the policy itself).
         device: where the states live.
-        num_envs: the environments acted on; checked against the specification's sizes when given.
+        num_envs: the environments acted on (default: the specification's ``num_envs``).
 
     Attributes:
         sequence_length: L, from the policy's specification (else the value's; 1 if neither says).
@@ -90,7 +90,7 @@ class RecurrentStates:
         is_value_shared: policy and value are one object (one set of states).
 
     Raises:
-        ValueError: a size that is not a 3-tuple, or one for another number of envs.
+        ValueError: a size that is not a 3-tuple.
     """
 
     def __init__(self, policy: Any, value: Any, device: torch.device, num_envs: int | None = None) -> None:
@@ -104,13 +104,15 @@ class RecurrentStates:
         for role, spec in specs.items():
             sizes = [tuple(int(item) for item in size) for size in spec.get("sizes", [])]
             for size in sizes:
-                if len(size) != 3 or (num_envs is not None and size[1] != num_envs):
+                if len(size) != 3:
                     raise ValueError(
                         f'the {role}\'s get_specification()["rnn"]["sizes"] entry {size} should be '
-                        f"(num_layers * D, num_envs, hidden_size) with num_envs={num_envs}"
+                        "(num_layers * D, num_envs, hidden_size)"
                     )
-            if sizes:
-                self.sizes[role] = sizes
+            if sizes:  # the states are made for the envs acted on, whatever num_envs the sizes say
+                self.sizes[role] = [
+                    size if num_envs is None else (size[0], num_envs, size[2]) for size in sizes
+                ]
         self.device = device
         self.names = {
             role: [f"rnn_{role}_{i}" for i in range(len(sizes))] for role, sizes in self.sizes.items()
@@ -138,10 +140,20 @@ class RecurrentStates:
         }
         self.next_states = dict.fromkeys(self.sizes)
 
-    def acting_inputs(self, role: str) -> dict[str, Any]:
-        """``{"rnn": current states}`` for a call of ``role`` while acting ({} without states)."""
+    def acting_inputs(self, role: str, num_envs: int) -> dict[str, Any]:
+        """``{"rnn": current states}`` for a call of ``role`` on ``num_envs`` envs ({} without states).
+
+        States for another number of envs (say, evaluating on one env what trained on many) are
+        replaced by zeros of the right size.
+        """
         owner = self.role_of(role)
-        return {} if owner is None else {"rnn": self.states[owner]}
+        if owner is None:
+            return {}
+        states = self.states[owner]
+        if states[0].shape[1] != num_envs:
+            states = [state.new_zeros(state.shape[0], num_envs, state.shape[2]) for state in states]
+            self.states[owner] = states
+        return {"rnn": states}
 
     def keep_outputs(self, role: str, outputs: dict[str, Any]) -> None:
         """Note ``outputs["rnn"]`` of the acting call of ``role`` as its next states."""
