@@ -324,6 +324,16 @@ class Agent:
             self.register_checkpoint_module(entry, preprocessor)
         return preprocessor
 
+    def build_state_preprocessor(self) -> Any:
+        """The configured ``state_preprocessor`` of observations (checkpoint entry "state_preprocessor")."""
+        cfg = self.cfg
+        return self.build_preprocessor(
+            "state_preprocessor",
+            cfg.state_preprocessor,
+            cfg.state_preprocessor_kwargs,
+            self.observation_space,
+        )
+
     def build_optimisation(
         self,
         optimizer_name: str,

@@ -13,14 +13,13 @@ import csv
 import datetime
 import io
 import os
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO
 
 import numpy as np
 import torch
 
-from rlblocks.utils.checkpoint import CheckpointError, atomic_save, first_line, safe_load
+from rlblocks.utils.checkpoint import CheckpointError, atomic_save, atomic_write, first_line, safe_load
 from rlblocks.utils.suggest import did_you_mean
 
 EXPORT_FORMATS = ("pt", "npz", "csv")
@@ -77,9 +76,9 @@ def write_memory_file(
     elif format == "npz":
         arrays = {name: tensor.detach().cpu().numpy() for name, tensor in tensors.items()}
         arrays[INDEXES_KEY] = np.asarray(indexes, dtype=np.int64)
-        _atomic_write(path, lambda stream: np.savez(stream, **arrays))
+        atomic_write(path, lambda stream: np.savez(stream, **arrays))
     else:
-        _atomic_write(path, lambda stream: _write_csv(stream, tensors, num_valid_rows))
+        atomic_write(path, lambda stream: _write_csv(stream, tensors, num_valid_rows))
 
 
 def read_memory_file(
@@ -128,20 +127,3 @@ def _write_csv(stream: IO[bytes], tensors: Mapping[str, torch.Tensor], num_valid
         writer.writerow([value for part in parts for value in part])
     text.flush()
     text.detach()
-
-
-def _atomic_write(path: str, write: Callable[[IO[bytes]], None]) -> None:
-    """Call `write` on a temporary file beside `path`, then rename it over `path`."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise

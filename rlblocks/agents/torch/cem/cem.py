@@ -72,12 +72,7 @@ class CEM(Agent):
         self.register_checkpoint_module("policy", self.policy)
         self.optimisation = self.build_optimisation("optimizer", self.policy.parameters(), cfg.learning_rate)
         self.optimizer, self.scheduler = self.optimisation.optimizer, self.optimisation.scheduler
-        self._state_preprocessor = self.build_preprocessor(
-            "state_preprocessor",
-            cfg.state_preprocessor,
-            cfg.state_preprocessor_kwargs,
-            self.observation_space,
-        )
+        self._state_preprocessor = self.build_state_preprocessor()
         self.schema = TensorSchema(
             StoredTensor("states", self.observation_space),
             StoredTensor("actions", 1, torch.int64),

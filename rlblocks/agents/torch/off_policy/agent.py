@@ -71,13 +71,7 @@ class OffPolicyAgent(Agent):
         self.targets = TargetNetworks(
             (self.models.get(target), self.models.get(source)) for target, source in self.TARGET_ROLES.items()
         )
-        cfg = self.cfg
-        self._state_preprocessor = self.build_preprocessor(
-            "state_preprocessor",
-            cfg.state_preprocessor,
-            cfg.state_preprocessor_kwargs,
-            self.observation_space,
-        )
+        self._state_preprocessor = self.build_state_preprocessor()
         if spaces.is_box(self.action_space):
             self.action_low, self.action_high = spaces.box_bounds(self.action_space, self.device)
         is_discrete = spaces.is_discrete(self.action_space)

@@ -111,12 +111,7 @@ class OnPolicyAgent(Agent):
             "optimizer", parameters, cfg.learning_rate, cfg.grad_norm_clip
         )
         self.optimizer, self.scheduler = self.optimisation.optimizer, self.optimisation.scheduler
-        self._state_preprocessor = self.build_preprocessor(
-            "state_preprocessor",
-            cfg.state_preprocessor,
-            cfg.state_preprocessor_kwargs,
-            self.observation_space,
-        )
+        self._state_preprocessor = self.build_state_preprocessor()
         self._value_preprocessor = self.build_preprocessor(
             "value_preprocessor", cfg.value_preprocessor, cfg.value_preprocessor_kwargs, 1
         )
