@@ -19,14 +19,6 @@ pytestmark = pytest.mark.learning
 NUM_ENVS = 256
 
 
-@pytest.fixture
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_a2c_solves_batched_cartpole(one_torch_thread):
     """256 envs x 16 steps per update, one pass of 4 mini-batches, lr 1e-3 -> 0, 1M env steps.
 

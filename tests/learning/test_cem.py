@@ -24,14 +24,6 @@ pytestmark = pytest.mark.learning
 NUM_ENVS = 256
 
 
-@pytest.fixture
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_cem_solves_batched_cartpole_with_256_envs(one_torch_thread):
     """256 envs x 50-step rollouts, one Adam step (lr 1e-2) per rollout on the top 30% of episodes,
     100 updates (1.28M env steps): deterministic return 500 in ~9 s."""

@@ -24,15 +24,6 @@ pytestmark = pytest.mark.learning
 NUM_ENVS = 256
 
 
-@pytest.fixture
-def one_torch_thread():
-    """Small networks at batch 256 run faster on one thread (no inter-op hand-offs)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_ppo_solves_batched_cartpole_with_256_envs_in_seconds(one_torch_thread):
     """256 envs x 8 steps per update, 4 epochs of 8 mini-batches, lr 1e-3 -> 0, 410k env steps.
 

@@ -35,14 +35,6 @@ NUM_ENVS, TIMESTEPS, ROLLOUTS, SEQUENCE_LENGTH, EPOCHS, MINI_BATCHES = 256, 1600
 LSTM_TARGET, FEED_FORWARD_CEILING = 475, 200
 
 
-@pytest.fixture
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def velocityless_cartpole(seed):
     return wrap_env(BatchedVelocityRemoved(CartPole(NUM_ENVS, seed=seed)), verbose=False)
 

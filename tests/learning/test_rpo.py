@@ -21,14 +21,6 @@ pytestmark = pytest.mark.learning
 NUM_ENVS = 256
 
 
-@pytest.fixture
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_rpo_swings_up_batched_pendulum(one_torch_thread):
     """256 envs x 64 steps, 10 epochs of 32 mini-batches, α 0.5, γ 0.9, lr 1e-3 -> 1e-4, 410k env steps.
 

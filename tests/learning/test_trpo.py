@@ -7,7 +7,6 @@ deterministic evaluation plays gymnasium's `CartPole-v1` / `Pendulum-v1`.
 import time
 
 import pytest
-import torch
 
 from rlblocks.agents.torch.trpo import TRPO
 from rlblocks.envs.torch import wrap_env
@@ -22,15 +21,6 @@ from tests.learning.evaluation import deterministic_return
 pytestmark = pytest.mark.learning
 
 NO_LOGS = {"write_interval": 0, "checkpoint_interval": 0}
-
-
-@pytest.fixture
-def one_torch_thread():
-    """Small networks at batch 256 run faster on one thread (no inter-op hand-offs)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def train_trpo(env, policy, cfg, timesteps):
