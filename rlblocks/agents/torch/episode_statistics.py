@@ -67,6 +67,11 @@ class EpisodeStatistics:
         """
         if not self._is_allocated:
             self._allocate(rewards)
+        elif self._returns.shape != rewards.shape:
+            # another number of envs (e.g. evaluating on 1 env after training on 256): the running
+            # episodes of the old envs are dropped, the finished ones kept
+            self._returns = torch.zeros_like(rewards, dtype=torch.float32)
+            self._lengths = torch.zeros(rewards.shape, dtype=torch.int64, device=rewards.device)
         self._returns += rewards
         self._lengths += 1
         self._reward_sum += rewards.sum()

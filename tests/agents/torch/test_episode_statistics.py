@@ -85,3 +85,13 @@ def test_restored_returns_come_before_new_ones():
     assert statistics.recent_mean_return == 1.5
     statistics.record(torch.tensor([[7.0]]), flags(1), flags(0))
     assert statistics.recent_returns == [1.0, 2.0, 7.0]
+
+
+def test_another_number_of_envs_starts_fresh_episodes_and_keeps_the_finished_ones():
+    """Trained on 3 envs, then evaluated on 1: no shape error, finished returns kept."""
+    statistics = EpisodeStatistics()
+    statistics.record(torch.ones(3, 1), flags(1, 0, 0), flags(0, 0, 0))
+    statistics.record(torch.ones(3, 1), flags(0, 0, 0), flags(0, 0, 0))  # envs 1, 2 half-way
+    statistics.record(torch.full((1, 1), 5.0), flags(0), flags(0))
+    statistics.record(torch.full((1, 1), 5.0), flags(1), flags(0))
+    assert statistics.recent_returns == [1.0, 10.0]
