@@ -29,6 +29,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], suf
     os.makedirs(directory, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
+        os.chmod(temporary, 0o666 & ~_current_umask())  # mkstemp makes 0600; files follow the umask
         with os.fdopen(handle, "wb") as stream:
             write(stream)
             stream.flush()
@@ -38,6 +39,13 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], suf
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def _current_umask() -> int:
+    """The process umask (read by setting and restoring it: there is no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_save(obj: Any, path: str | os.PathLike) -> None:

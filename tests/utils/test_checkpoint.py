@@ -112,3 +112,16 @@ def test_atomic_write_text_failure_leaves_the_old_text_and_no_temporary_file(tmp
         atomic_write(path, fail_midway)
     assert path.read_text() == "rollouts: 16\n"
     assert os.listdir(tmp_path) == ["config.yaml"]
+
+
+def test_atomic_writes_respect_the_umask(tmp_path):
+    import os
+
+    from rlblocks.utils.checkpoint import atomic_write_text
+
+    previous = os.umask(0o027)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o640
