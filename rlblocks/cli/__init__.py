@@ -19,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -30,6 +31,24 @@ INTERRUPTED = 130
 def main() -> None:
     """Entry point of the ``rlblocks`` script and of ``python -m rlblocks``."""
     app()
+
+
+def _print_version(requested: bool) -> None:
+    if requested:
+        from rlblocks import __version__
+
+        typer.echo(f"rlblocks {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Train, evaluate, plot, export and migrate reinforcement-learning agents."""
 
 
 def _friendly_errors(command: Command) -> Command:
