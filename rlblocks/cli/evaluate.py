@@ -53,7 +53,7 @@ def load_agent(path: str, device: str = "cpu") -> tuple[Any, Any, str, Any]:
     build.limit_cpu_threads(device_)
     agent = build.build_agent(config, observation_space, action_space, device_, None)
     try:
-        agent.load(checkpoint)
+        agent.load(checkpoint, evaluation_only=True)
     except CheckpointError as error:
         raise CLIError(str(error)) from None
     except RuntimeError as error:  # a state dict that does not fit the rebuilt models

@@ -413,10 +413,15 @@ class Agent:
         """Write the whole agent (see `checkpoint`) to ``path``, atomically."""
         atomic_save(self.checkpoint(), path)
 
-    def load(self, path: str) -> None:
+    def load(self, path: str, *, evaluation_only: bool = False) -> None:
         """Restore an agent checkpoint: modules, timestep and RNG states; models end in eval mode.
 
         skrl checkpoints (module name -> state dict, no rlblocks metadata) load too, without timestep.
+
+        Args:
+            path: the checkpoint file.
+            evaluation_only: an agent built only to act (e.g. without a memory, so without optimizers)
+                skips the checkpoint's entries it has no instance for without a warning.
 
         Raises:
             CheckpointError: missing, corrupted or untrusted file, or not an agent checkpoint.
@@ -447,7 +452,10 @@ class Agent:
                     continue
                 module = self.checkpoint_modules.get(entry)
                 if module is None:
-                    logger.warning(f"Cannot load the {entry} module. The agent doesn't have such an instance")
+                    if not evaluation_only:
+                        logger.warning(
+                            f"Cannot load the {entry} module. The agent doesn't have such an instance"
+                        )
                     continue
                 module.load_state_dict(state)
                 if isinstance(module, torch.optim.Optimizer):
