@@ -81,14 +81,15 @@ class OnPolicyAgent(Agent):
             ``optimizer`` and ``scheduler`` as in skrl.
         schema: the stored tensors.
         policy_inputs: extra entries of every policy ``act`` input dict (empty; RPO passes "alpha").
-        recurrent: the `RecurrentStates` of recurrent models (set by `init`), else None.
+        recurrent: the `RecurrentStates` of recurrent models, else None.
     """
 
     def _setup(self) -> None:
         """Validate the models, build the optimizer, scheduler and preprocessors, declare the stored tensors.
 
         Raises:
-            ValueError: no "policy" model, or a memory without a "value" model.
+            ValueError: no "policy" model, or a memory without a "value" model; for recurrent
+                models, rollouts or mini-batches that would cut a sequence.
         """
         cfg = self.cfg
         self.policy = self.models.get("policy")
@@ -129,29 +130,32 @@ class OnPolicyAgent(Agent):
         self._acted_processed_states: torch.Tensor | None = None
         self._acted_log_prob: torch.Tensor | None = None
         self._last_next_states: torch.Tensor | None = None
-        self.recurrent: RecurrentStates | None = None
+        self.recurrent: RecurrentStates | None = self._recurrent_states()
 
     def init(self, trainer_cfg: Mapping[str, Any] | None = None) -> None:
         """Set up logging, put the models in eval mode, create the memory tensors.
 
-        A model whose ``get_specification()`` declares recurrent states gets them (zeros) and
-        their memory tensors ``rnn_policy_{i}``/``rnn_value_{i}``.
+        Recurrent models' states get their memory tensors ``rnn_policy_{i}``/``rnn_value_{i}``.
 
         Raises:
-            ValueError: a memory that does not hold exactly one rollout; for recurrent models,
-                rollouts or mini-batches that would cut a sequence.
+            ValueError: a memory that does not hold exactly one rollout.
         """
         super().init(trainer_cfg)
         self.set_mode("eval")
         create_rollout_tensors(self, self.schema, self.cfg.rollouts)
-        self._init_recurrent()
+        if self.recurrent is not None and self.memory is not None:
+            self.recurrent.create_in((self.memory, *self.secondary_memories))
 
-    def _init_recurrent(self) -> None:
+    def _recurrent_states(self) -> RecurrentStates | None:
+        """The models' `RecurrentStates` (zeros), None when neither is recurrent; checked at construction.
+
+        Raises:
+            ValueError: with a memory, rollouts or mini-batches that would cut a sequence.
+        """
         num_envs = None if self.memory is None else self.memory.num_envs
         recurrent = RecurrentStates(self.policy, self.value, self.device, num_envs)
         if not recurrent.is_recurrent:
-            self.recurrent = None
-            return
+            return None
         if self.memory is not None:
             check_sequences(
                 type(self).__name__,
@@ -160,8 +164,7 @@ class OnPolicyAgent(Agent):
                 num_envs,
                 self.cfg.mini_batches,
             )
-            recurrent.create_in((self.memory, *self.secondary_memories))
-        self.recurrent = recurrent
+        return recurrent
 
     def set_running_mode(self, mode: str) -> None:
         """Set the running mode; recurrent states start again from zeros."""
