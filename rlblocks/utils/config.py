@@ -159,7 +159,7 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
             raise ValueError(f'config section "{key}" must be a dict, got {value!r}')
         return hint.from_dict(value)
     numeric = _numeric_types(hint)
-    if not numeric or value is None:
+    if not numeric or value is None or (isinstance(value, str) and _admits_strings(hint)):
         return value
     if isinstance(value, bool):
         raise ValueError(f'config key "{key}" must be a number, got {value!r}')
@@ -194,6 +194,11 @@ def _numeric_types(hint: Any) -> set[type]:
     is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
     options = typing.get_args(hint) if is_union else (hint,)
     return {option for option in options if option in (int, float)}
+
+
+def _admits_strings(hint: Any) -> bool:
+    """Whether a field's annotation is a union with ``str`` (e.g. ``int | str``: a count or "auto")."""
+    return typing.get_origin(hint) in (typing.Union, types.UnionType) and str in typing.get_args(hint)
 
 
 def check_range(

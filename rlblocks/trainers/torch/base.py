@@ -34,6 +34,7 @@ import torch
 from rlblocks import logger
 from rlblocks.trainers.torch.config import TrainerConfig
 from rlblocks.trainers.torch.progress import ProgressBar
+from rlblocks.trainers.torch.threads import threads_for_run, torch_threads
 from rlblocks.utils.config import ConfigKeyError
 
 
@@ -246,13 +247,15 @@ class Trainer:
         start = self._start_timestep() if training else 0
         timesteps = self.timesteps
         progress = self._progress_bar(start, timesteps)
-        try:
-            states = self.env.reset()[0]
-            for timestep in range(start, timesteps):
-                states = self._step(states, timestep, timesteps, training)
-                progress.update()
-        finally:
-            progress.close()
+        threads = threads_for_run(self.cfg.torch_threads, self._agents)
+        with torch_threads(threads):
+            try:
+                states = self.env.reset()[0]
+                for timestep in range(start, timesteps):
+                    states = self._step(states, timestep, timesteps, training)
+                    progress.update()
+            finally:
+                progress.close()
         if self.close_environment_at_exit:
             self.env.close()
 

@@ -1,7 +1,7 @@
 """`TrainerConfig`: the trainers' config keys, defaults and validation.
 
-skrl 0.10's keys (timesteps, headless, disable_progressbar) plus three of later skrl versions or
-of rlblocks: close_environment_at_exit, resume, stochastic_evaluation.
+skrl 0.10's keys (timesteps, headless, disable_progressbar) plus some of later skrl versions or
+of rlblocks: close_environment_at_exit, resume, stochastic_evaluation, torch_threads.
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ class TrainerConfig(Config):
     """Start `train()` at the agents' `timestep` (restored by `agent.load`) instead of 0."""
     stochastic_evaluation: bool = False
     """Evaluate with sampled actions instead of the deterministic ones (the agent reads it in `init`)."""
+    torch_threads: int | str | None = "auto"
+    """torch's intra-op threads while `train()`/`eval()` run: "auto" uses 1 on CPU for models of at
+    most a million parameters (unless OMP_NUM_THREADS is set), a positive int that many, None leaves
+    torch's setting alone. The previous setting is restored when the run ends."""
 
     def __post_init__(self) -> None:
         if isinstance(self.timesteps, float) and self.timesteps.is_integer():
@@ -48,6 +52,18 @@ class TrainerConfig(Config):
             value = getattr(self, field.name)
             if field.type in ("bool", bool) and not isinstance(value, bool):
                 raise ValueError(f'trainer config key "{field.name}" must be True or False, got {value!r}.')
+        threads = self.torch_threads
+        if isinstance(threads, float) and threads.is_integer():
+            self.torch_threads = threads = int(threads)
+        if (
+            threads is not None
+            and threads != "auto"
+            and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1)
+        ):
+            raise ValueError(
+                f'trainer config key "torch_threads" must be "auto", a positive int or None, got '
+                f"{threads!r}; e.g. cfg={{'torch_threads': 1}}."
+            )
         if self.disable_progressbar is not None and not isinstance(self.disable_progressbar, bool):
             raise ValueError(
                 'trainer config key "disable_progressbar" must be True, False or None (hide it when '
