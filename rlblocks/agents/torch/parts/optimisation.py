@@ -1,5 +1,9 @@
 """`OptimisationStep`: one gradient step of one optimizer, and its learning-rate scheduler.
 
+Under torchrun (several ranks) the gradients are averaged over the ranks after ``backward`` (one
+flattened all-reduce, `rlblocks.utils.distributed.GradientAverager`) and a KL given to the
+scheduler is averaged too, so every rank takes the same step; one process makes no such call.
+
 The scheduler protocol: every scheduler is stepped with ``scheduler.step()``, except that a
 scheduler whose ``step`` takes a ``kl`` argument (such as `KLAdaptiveRL`) is given the measured
 KL divergence, ``scheduler.step(kl=...)``. The choice is made once, from the signature, so a
@@ -15,6 +19,7 @@ from typing import Any
 import torch
 
 from rlblocks.agents.torch.optimizers import adam
+from rlblocks.utils import distributed
 
 
 def takes_kl(scheduler: Any) -> bool:
@@ -55,11 +60,17 @@ class OptimisationStep:
             None if scheduler_class is None else scheduler_class(self.optimizer, **(scheduler_kwargs or {}))
         )
         self.uses_kl = self.scheduler is not None and takes_kl(self.scheduler)
+        # under torchrun: the gradients are averaged over the ranks before clipping and stepping
+        self._averager = (
+            distributed.GradientAverager(self.parameters) if distributed.is_distributed() else None
+        )
 
     def __call__(self, loss: torch.Tensor) -> None:
         """One step on the 0-d ``loss``; the scheduler is not stepped (see `step_scheduler`)."""
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self._averager is not None:
+            self._averager()
         if self.grad_norm_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.parameters, self.grad_norm_clip, foreach=True)
         self.optimizer.step()
@@ -69,6 +80,8 @@ class OptimisationStep:
         if self.scheduler is None:
             return
         if self.uses_kl:
+            if self._averager is not None and kl is not None:
+                kl = distributed.mean_over_ranks(kl)  # every rank adapts its learning rate alike
             self.scheduler.step(kl=kl)
         else:
             self.scheduler.step()

@@ -14,7 +14,10 @@ and are computed in float64.
 
 Differs from skrl 0.10 (see docs/differences.md, "Resources"): a one-sample training batch adds
 zero variance instead of NaN (which would poison the statistics for good); `epsilon` and
-`clip_threshold` are validated; the output is float32 whatever the input dtype.
+`clip_threshold` are validated; the output is float32 whatever the input dtype; under torchrun
+(several ranks) each training batch is merged with those of the other ranks first
+(`rlblocks.utils.distributed.pooled_moments`), so every rank holds the statistics of all the data
+(skrl's ranks each keep their own, which drift apart).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from rlblocks.utils import distributed
 from rlblocks.utils.spaces import SpaceLike, flat_size
 
 
@@ -78,6 +82,7 @@ class RunningStandardScaler(nn.Module):
         self.register_buffer("running_variance", torch.ones(width, dtype=torch.float64, device=self.device))
         self.register_buffer("current_count", torch.ones((), dtype=torch.float64, device=self.device))
         self._cache_key: tuple | None = None
+        self._is_distributed = distributed.is_distributed()
         self._cache: tuple[torch.Tensor, torch.Tensor, torch.Tensor] = ()  # type: ignore[assignment]  # set on first use
 
     def forward(
@@ -135,10 +140,15 @@ class RunningStandardScaler(nn.Module):
         """Merge the batch statistics of `x` into the running ones (parallel-variance formula)."""
         rows = x.detach().to(torch.float64).reshape(-1, x.shape[-1])
         batch_count = rows.shape[0]
-        if batch_count == 0:
-            return
-        batch_mean = rows.mean(dim=0)
-        batch_variance = rows.var(dim=0) if batch_count > 1 else torch.zeros_like(batch_mean)
+        if self._is_distributed:  # every rank's batch, merged: the statistics stay equal on all ranks
+            batch_count, batch_mean, batch_variance = self._pooled_batch(rows)
+            if not batch_count > 0:
+                return
+        else:
+            if batch_count == 0:
+                return
+            batch_mean = rows.mean(dim=0)
+            batch_variance = rows.var(dim=0) if batch_count > 1 else torch.zeros_like(batch_mean)
         delta = batch_mean - self.running_mean
         total = self.current_count + batch_count
         sum_of_squares = (
@@ -149,3 +159,11 @@ class RunningStandardScaler(nn.Module):
         self.running_mean.add_(delta * batch_count / total)
         self.running_variance.copy_(sum_of_squares / total)
         self.current_count.copy_(total)
+
+    @staticmethod
+    def _pooled_batch(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(count, mean, unbiased variance) of every rank's (N_r, size) ``rows`` concatenated."""
+        count = rows.shape[0]
+        mean = rows.mean(dim=0) if count else rows.new_zeros(rows.shape[-1])
+        variance = rows.var(dim=0) if count > 1 else torch.zeros_like(mean)
+        return distributed.pooled_moments(count, mean, variance)
