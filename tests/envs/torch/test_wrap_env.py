@@ -30,9 +30,13 @@ def test_unknown_tag_lists_the_supported_ones_with_the_nearest():
         wrap_env(CounterEnv(), wrapper="mujoco")
 
 
-def test_skrl_only_tags_say_they_are_not_available():
-    with pytest.raises(ValueError, match='"isaacgym-preview4" wrapper of skrl 0.10 is not available'):
-        wrap_env(CounterEnv(), wrapper="isaacgym-preview4")
+def test_every_skrl_tag_has_a_wrapper():
+    from rlblocks.envs.torch.wrappers import WRAPPERS
+
+    skrl_tags = ["gym", "gymnasium", "dm", "robosuite", "isaacgym-preview2", "isaacgym-preview3"]
+    skrl_tags += ["isaacgym-preview4", "omniverse-isaacgym", "isaac-orbit"]
+    assert set(skrl_tags) <= set(WRAPPERS)
+    assert "isaaclab" in WRAPPERS
 
 
 def test_auto_rejects_an_unknown_env_type():
