@@ -13,6 +13,8 @@ from typing import Any, BinaryIO
 
 import torch
 
+from rlblocks.utils import temporary_files
+
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, corrupted, untrusted or of the wrong kind."""
@@ -27,7 +29,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], suf
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    handle, temporary = tempfile.mkstemp(prefix=temporary_files.prefix(), suffix=suffix, dir=directory)
+    temporary_files.being_written.add(temporary)  # never an orphan, for remove_orphan_temporaries
     try:
         os.chmod(temporary, 0o666 & ~_current_umask())  # mkstemp makes 0600; files follow the umask
         with os.fdopen(handle, "wb") as stream:
@@ -39,6 +42,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], suf
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+    finally:
+        temporary_files.being_written.discard(temporary)
 
 
 def _current_umask() -> int:

@@ -29,7 +29,7 @@ from rlblocks.agents.torch.base import Agent, Transition
 from rlblocks.agents.torch.off_policy.config import OffPolicyConfig
 from rlblocks.agents.torch.off_policy.recurrent import RecurrentStates, ReplayBatch
 from rlblocks.agents.torch.parts import OptimisationStep, StoredTensor, TargetNetworks, TensorSchema
-from rlblocks.utils import spaces
+from rlblocks.utils import images, spaces
 
 
 class OffPolicyAgent(Agent):
@@ -80,11 +80,12 @@ class OffPolicyAgent(Agent):
         )
         self.recurrence = recurrence if recurrence.is_recurrent else None
         self._acting_states: torch.Tensor | None = None
+        stored_states = images.storage_dtype(self.observation_space)  # raw: preprocessed when sampled
         self.schema = TensorSchema(
-            StoredTensor("states", self.observation_space),
+            StoredTensor("states", self.observation_space, stored_states),
             StoredTensor("actions", self.action_space, torch.int64 if is_discrete else torch.float32),
             StoredTensor("rewards", 1),
-            StoredTensor("next_states", self.observation_space),
+            StoredTensor("next_states", self.observation_space, stored_states),
             StoredTensor("terminated", 1, torch.bool),
             *([StoredTensor("truncated", 1, torch.bool)] if self.recurrence is not None else []),
             batch_name="Transitions",

@@ -40,6 +40,7 @@ from rlblocks.agents.torch.on_policy.recurrent import (
 from rlblocks.agents.torch.parts import StoredTensor, TensorSchema, split_batch
 from rlblocks.agents.torch.parts.schema import create_rollout_tensors
 from rlblocks.memories.torch.indexes import split_sizes
+from rlblocks.utils import images
 
 
 class Rollout(NamedTuple):
@@ -117,7 +118,7 @@ class OnPolicyAgent(Agent):
             "value_preprocessor", cfg.value_preprocessor, cfg.value_preprocessor_kwargs, 1
         )
         self.schema = TensorSchema(
-            StoredTensor("states", self.observation_space),
+            StoredTensor("states", self.observation_space, self.stored_states_dtype),
             StoredTensor("actions", self.action_space),
             StoredTensor("rewards", 1),
             StoredTensor("terminated", 1, torch.bool),
@@ -131,6 +132,11 @@ class OnPolicyAgent(Agent):
         self._acted_log_prob: torch.Tensor | None = None
         self._last_next_states: torch.Tensor | None = None
         self.recurrent: RecurrentStates | None = self._recurrent_states()
+
+    @property
+    def stored_states_dtype(self) -> torch.dtype:
+        """uint8 for raw image observations (no state preprocessor), else float32 (`images.storage_dtype`)."""
+        return images.storage_dtype(self.observation_space, self.cfg.state_preprocessor is not None)
 
     def init(self, trainer_cfg: Mapping[str, Any] | None = None) -> None:
         """Set up logging, put the models in eval mode, create the memory tensors.
