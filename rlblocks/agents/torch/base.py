@@ -8,7 +8,8 @@ the nearest valid one); episode statistics are per environment (bug #1); checkpo
 atomically, hold everything a resume needs (models, optimizers, schedulers, preprocessors, the
 timestep and the RNG states) and are loaded with ``weights_only=True``; in eval running mode the
 agent writes no memory, runs no update, writes no checkpoint, and acts deterministically unless
-the trainer asks for ``stochastic_evaluation``; a memory given as a tuple is unpacked like a list.
+the trainer asks for ``stochastic_evaluation``; a memory given as a tuple is unpacked like a list;
+under torchrun the ranks start from rank 0's parameters and only rank 0 writes files.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from rlblocks.agents.torch.episode_statistics import EpisodeStatistics
 from rlblocks.agents.torch.parts import Metrics, OptimisationStep
 from rlblocks.agents.torch.preprocessing import build_preprocessor
 from rlblocks.models.torch import Model
-from rlblocks.utils import spaces
+from rlblocks.utils import distributed, spaces
 from rlblocks.utils.checkpoint import CheckpointError, atomic_save, content_digest, safe_load
 
 CHECKPOINT_FORMAT_VERSION = 1
@@ -69,6 +70,10 @@ class Agent:
     """
 
     CONFIG_CLASS: ClassVar[type[AgentConfig]] = AgentConfig
+    SUPPORTS_DISTRIBUTED: ClassVar[bool] = True
+    """Whether the agent trains correctly on several torchrun ranks: its every optimizer step goes
+    through `OptimisationStep` (gradients averaged) and every value that steers it is reduced.
+    An agent with its own update path sets False, and `init` refuses to run it on several ranks."""
 
     def __init__(
         self,
@@ -110,12 +115,18 @@ class Agent:
         self.stochastic_evaluation = False
         self.checkpoint_modules: dict[str, Any] = {}
         self.metrics = Metrics()
+        self.last_written: dict[str, float] = {}
+        """The values the last `write_tracking_data` wrote (host floats; shown by the progress lines)."""
         self.episode_statistics = EpisodeStatistics()
         self.episode_end_hint: bool | None = None
         self.writer = None
         self.eval_writer = None
         self._plain_modules: list[torch.nn.Module] | None = None
         self._best_return = float("-inf")
+        self._is_distributed = distributed.is_distributed()
+        self._writes_files = not self._is_distributed or distributed.rank() == 0
+        """Whether this process writes logs and checkpoints: under torchrun only rank 0 does."""
+        self._rank_num_envs = 0
         experiment = self.cfg.experiment
         self.experiment_dir = os.path.join(
             experiment.directory or os.path.join(os.getcwd(), "runs"),
@@ -134,9 +145,20 @@ class Agent:
 
     # ----------------------------------------------------------------- set-up
     def init(self, trainer_cfg: Mapping[str, Any] | None = None) -> None:
-        """Create the experiment directory, the TensorBoard writer and the memory tensors (in subclasses)."""
+        """Create the experiment directory, the TensorBoard writer and the memory tensors (in subclasses).
+
+        Under torchrun (several ranks) every rank takes rank 0's parameters and buffers, and only
+        rank 0 creates the directory and writers.
+
+        Raises:
+            NotImplementedError: several ranks for an agent that does not support them.
+        """
         trainer_cfg = dict(trainer_cfg or {})
         self.stochastic_evaluation = bool(trainer_cfg.get("stochastic_evaluation", False))
+        if self._is_distributed:
+            self._join_ranks()
+        if not self._writes_files:
+            return
         experiment = self.cfg.experiment
         if experiment.write_interval > 0 or experiment.checkpoint_interval > 0:
             os.makedirs(self.experiment_dir, exist_ok=True)
@@ -148,6 +170,17 @@ class Agent:
             self.writer = SummaryWriter(log_dir=self.experiment_dir)
         if experiment.wandb:
             self._init_wandb(trainer_cfg)
+
+    def _join_ranks(self) -> None:
+        """Start from rank 0's parameters and buffers (models, preprocessors, coefficients)."""
+        if not self.SUPPORTS_DISTRIBUTED:
+            raise NotImplementedError(
+                f"{type(self).__name__} does not support training on several processes (WORLD_SIZE="
+                f"{distributed.world_size()}): its update is not averaged over ranks. Run it in one "
+                "process (without torchrun), or use an agent that supports it, e.g. PPO or SAC."
+            )
+        modules = [*self.models.values(), *self.checkpoint_modules.values()]
+        distributed.broadcast_modules(module for module in modules if isinstance(module, torch.nn.Module))
 
     def _init_wandb(self, trainer_cfg: dict[str, Any]) -> None:
         try:
@@ -212,6 +245,8 @@ class Agent:
         training or not, `_end_step` gets the episode-end flags.
         """
         self.episode_statistics.record(rewards, terminated, truncated, self.episode_end_hint)
+        if self._is_distributed:
+            self._rank_num_envs = rewards.shape[0]
         if self.training:
             rewards_shaper = getattr(self.cfg, "rewards_shaper", None)
             if rewards_shaper is not None:
@@ -278,7 +313,10 @@ class Agent:
     def write_tracking_data(self, timestep: int, timesteps: int) -> None:
         """Write the aggregated tracking data and episode statistics to TensorBoard, then clear them."""
         self._track_episodes()
+        if self._is_distributed:  # every rank steps as many envs (torchrun runs one script per rank)
+            self.track_data(tags.GLOBAL_ENV_STEPS, timestep * self._rank_num_envs * distributed.world_size())
         values = self.metrics.pop()
+        self.last_written = values
         if self.writer is not None:
             for tag, value in values.items():
                 self.writer.add_scalar(tag, value, timestep)
@@ -291,6 +329,9 @@ class Agent:
 
     def _write_evaluation(self, step: int) -> None:
         """Write the evaluation's episode statistics to the ``eval/`` run (tracked training data is kept)."""
+        if not self._writes_files:
+            self.episode_statistics.pop_summary()
+            return
         if self.eval_writer is None:
             from torch.utils.tensorboard import SummaryWriter  # slow import: only when logging
 
@@ -389,7 +430,10 @@ class Agent:
         """Write ``checkpoints/agent_<timestep>.pt`` (or one file per module), and maybe ``best_agent.pt``.
 
         ``best_agent.pt`` is rewritten when the recent mean return is the best seen at a checkpoint.
+        Under torchrun only rank 0 writes (the ranks hold the same parameters).
         """
+        if not self._writes_files:
+            return
         tag = (
             str(timestep)
             if timestep is not None

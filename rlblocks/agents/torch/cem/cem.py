@@ -55,6 +55,7 @@ class CEM(Agent):
     """
 
     CONFIG_CLASS: ClassVar[type[CEMConfig]] = CEMConfig
+    SUPPORTS_DISTRIBUTED: ClassVar[bool] = False  # own update path (not averaged over torchrun ranks)
 
     def _setup(self) -> None:
         super()._setup()

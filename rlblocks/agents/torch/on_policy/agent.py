@@ -40,6 +40,7 @@ from rlblocks.agents.torch.on_policy.recurrent import (
 from rlblocks.agents.torch.parts import StoredTensor, TensorSchema, split_batch
 from rlblocks.agents.torch.parts.schema import create_rollout_tensors
 from rlblocks.memories.torch.indexes import split_sizes
+from rlblocks.utils import distributed
 from rlblocks.utils import images
 
 
@@ -307,7 +308,7 @@ class OnPolicyAgent(Agent):
                 self.cfg.discount_factor,
                 self.cfg.gae_lambda,
             )
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+            advantages = self.normalised_advantages(advantages)
             normalized_returns = self._value_preprocessor(returns, train=True)
             normalized_values = self._value_preprocessor(values)
             memory.set_tensor_by_name("values", normalized_values)
@@ -324,6 +325,14 @@ class OnPolicyAgent(Agent):
             returns=normalized_returns.reshape(rows, 1),
             advantages=advantages.reshape(rows, 1),
         )
+
+    def normalised_advantages(self, advantages: torch.Tensor) -> torch.Tensor:
+        """(A − mean) / (std + 1e-8); under torchrun mean and std are those of every rank's advantages."""
+        if self._is_distributed:
+            mean, std = distributed.pooled_mean_std(advantages)
+        else:
+            mean, std = advantages.mean(), advantages.std()
+        return (advantages - mean) / (std + 1e-8)
 
     def _recurrent_rollout(
         self,

@@ -14,6 +14,7 @@ import torch
 
 from rlblocks.agents.torch.functional.losses import approximate_kl, clipped_surrogate_loss, clipped_value_loss
 from rlblocks.agents.torch.on_policy.losses import Losses, LossTotals
+from rlblocks.utils import distributed
 
 if TYPE_CHECKING:
     from rlblocks.agents.torch.on_policy.agent import OnPolicyAgent, Rollout
@@ -43,18 +44,23 @@ def clipped_update(agent: OnPolicyAgent) -> None:
     The KL early stop (``kl_threshold``) ends the whole update; the scheduler steps after each
     epoch, a KL-driven one with the epoch's mean KL. The KL is read on the host only when the early
     stop or a KL-driven scheduler needs it, and computed only then or when logging; the loss totals
-    only when logging.
+    only when logging. Under torchrun each mini-batch's KL is averaged over the ranks before it
+    is compared, so all ranks stop at the same mini-batch (skrl compares each rank's own KL, and a
+    rank that stops alone leaves the others waiting in their next all-reduce).
     """
     cfg = agent.cfg
     rollout = agent.rollout_with_advantages()
     is_kl_read = cfg.kl_threshold > 0 or agent.optimisation.uses_kl
     is_logging = agent.is_logging
+    is_kl_reduced = is_kl_read and distributed.is_distributed()
     totals = LossTotals(rollout.states.device)
     for _ in range(cfg.learning_epochs):
         epoch_kls = []
         is_kl_exceeded = False
         for batch in agent.minibatches(rollout, cfg.mini_batches):
             losses = clipped_losses(agent, batch, is_kl_needed=is_kl_read or is_logging)
+            if is_kl_reduced:
+                losses = losses._replace(approx_kl=distributed.mean_over_ranks(losses.approx_kl))
             epoch_kls.append(losses.approx_kl)
             if is_kl_read and _is_kl_too_large(losses, cfg.kl_threshold):
                 is_kl_exceeded = True

@@ -23,7 +23,7 @@ Differs from skrl 0.10:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -43,6 +43,8 @@ class TabularAgent(Agent):
         ValueError: no "policy" model, or one that is not a TabularMixin model.
         KeyError: an unknown config key (the message names the nearest valid one).
     """
+
+    SUPPORTS_DISTRIBUTED: ClassVar[bool] = False  # per-env Q-tables updated in place, not averaged
 
     def _setup(self) -> None:
         super()._setup()

@@ -53,6 +53,7 @@ class TRPO(OnPolicyAgent):
     """
 
     CONFIG_CLASS: ClassVar[type[TRPOConfig]] = TRPOConfig
+    SUPPORTS_DISTRIBUTED: ClassVar[bool] = False  # own update path (not averaged over torchrun ranks)
 
     def _setup(self) -> None:
         """Build the family's parts, then replace its optimizer by one over the value function alone.
