@@ -40,8 +40,7 @@ from rlblocks.agents.torch.on_policy.recurrent import (
 from rlblocks.agents.torch.parts import StoredTensor, TensorSchema, split_batch
 from rlblocks.agents.torch.parts.schema import create_rollout_tensors
 from rlblocks.memories.torch.indexes import split_sizes
-from rlblocks.utils import distributed
-from rlblocks.utils import images
+from rlblocks.utils import distributed, images
 
 
 class Rollout(NamedTuple):
