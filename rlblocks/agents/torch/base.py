@@ -20,7 +20,7 @@ import glob
 import os
 import random
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -35,6 +35,7 @@ from rlblocks.agents.torch.preprocessing import build_preprocessor
 from rlblocks.models.torch import Model
 from rlblocks.utils import distributed, spaces
 from rlblocks.utils.checkpoint import CheckpointError, atomic_save, content_digest, safe_load
+from rlblocks.utils.temporary_files import remove_orphan_temporaries
 
 CHECKPOINT_FORMAT_VERSION = 1
 META_KEY = "_rlblocks"
@@ -164,6 +165,7 @@ class Agent:
             os.makedirs(self.experiment_dir, exist_ok=True)
         if experiment.checkpoint_interval > 0:
             os.makedirs(os.path.join(self.experiment_dir, "checkpoints"), exist_ok=True)
+        remove_orphan_temporaries(self.experiment_dir, os.path.join(self.experiment_dir, "checkpoints"))
         if experiment.write_interval > 0 and self.writer is None:
             from torch.utils.tensorboard import SummaryWriter  # slow import: only when logging
 
@@ -409,8 +411,11 @@ class Agent:
         """Save and restore ``module`` (anything with state_dict/load_state_dict) under ``name``."""
         self.checkpoint_modules[name] = module
 
-    def checkpoint(self) -> dict[str, Any]:
-        """Everything a resume needs: each module's state dict, the timestep and the RNG states."""
+    def checkpoint(self, memory: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Everything a resume needs: each module's state dict, the timestep and the RNG states.
+
+        ``memory``: the record of the memories saved beside it (see `_save_memories`), kept in the metadata.
+        """
         content = {
             name: module.state_dict() if hasattr(module, "state_dict") else module
             for name, module in self.checkpoint_modules.items()
@@ -423,6 +428,8 @@ class Agent:
             "recent_returns": self.episode_statistics.recent_returns,
             "best_return": self._best_return,
         }
+        if memory is not None:
+            content[META_KEY]["memory"] = dict(memory)
         content[META_KEY]["digest"] = content_digest(content)
         return content
 
@@ -444,7 +451,7 @@ class Agent:
         is_best = mean_return is not None and mean_return > self._best_return
         if is_best:
             self._best_return = mean_return  # before `checkpoint()`, so a resume knows the best so far
-        content = self.checkpoint()
+        content = self.checkpoint(self._save_memories(os.path.join(directory, f"agent_{tag}.pt"), tag))
         if self.cfg.experiment.store_separately:
             for name, state in content.items():
                 atomic_save(state, os.path.join(directory, f"{name.lstrip('_')}_{tag}.pt"))
@@ -455,7 +462,24 @@ class Agent:
 
     def save(self, path: str) -> None:
         """Write the whole agent (see `checkpoint`) to ``path``, atomically."""
-        atomic_save(self.checkpoint(), path)
+        atomic_save(self.checkpoint(self._save_memories(path, None)), path)
+
+    def _save_memories(self, path: str, tag: str | None) -> dict[str, Any] | None:
+        """Save what a resume needs of the memories beside the checkpoint ``path``, before it is written.
+
+        ``tag``: the checkpoint's timestep tag (`write_checkpoint`), None for `save`. Returns the
+        record the checkpoint's metadata keeps under "memory"; nothing is saved here (None).
+        """
+        return None
+
+    def _read_memories(
+        self, path: str, meta: Mapping[str, Any], timestep: int, evaluation_only: bool
+    ) -> Callable[[], None]:
+        """Read and check the memories the checkpoint ``path`` names; nothing is applied yet.
+
+        Returns what applies them, called once the rest of the checkpoint is loaded (here: nothing).
+        """
+        return lambda: None
 
     def load(self, path: str, *, evaluation_only: bool = False) -> None:
         """Restore an agent checkpoint: modules, timestep and RNG states; models end in eval mode.
@@ -483,6 +507,7 @@ class Agent:
         timestep = _checked_timestep(path, meta)
         recent_returns = _checked_returns(path, meta)
         best_return = _checked_float(path, meta, "best_return", float("-inf"))
+        restore_memories = self._read_memories(path, meta, timestep, evaluation_only)
         snapshots = {
             name: copy.deepcopy(module.state_dict())
             for name, module in self.checkpoint_modules.items()
@@ -525,6 +550,7 @@ class Agent:
         # a resumed run keeps the best score of the run it continues: best_agent.pt is not overwritten
         # by a worse agent
         self._best_return = best_return
+        restore_memories()
         self.set_mode("eval")
 
     def migrate(
