@@ -32,6 +32,7 @@ from rlblocks.memories.torch import files
 from rlblocks.memories.torch.indexes import env_major_order, split_sizes
 from rlblocks.memories.torch.storage import ColumnStorage
 from rlblocks.utils import spaces
+from rlblocks.utils.images import is_image_space
 from rlblocks.utils.suggest import did_you_mean
 
 Batches = list[list[torch.Tensor]]
@@ -102,6 +103,7 @@ class Memory:
 
         self._storage = ColumnStorage(self.memory_size * self.num_envs, self.device)
         self._sample_shapes: dict[str, tuple[int, ...]] = {}  # name -> per-row shape
+        self._image_shapes: dict[str, tuple[int, ...]] = {}  # name -> image space shape (see add_samples)
         self._row_shapes: dict[str, torch.Size] = {}  # name -> (num_envs, *per-row shape)
         self._all_sequence_indexes: torch.Tensor | None = None
         self._warned_about_sequences = False
@@ -134,8 +136,9 @@ class Memory:
             name: the tensor's name, used by `add_samples` and the sampling methods.
             size: an int, a shape, or a space (a flat row holds `flat_size(space)` values: one
                 per Discrete).
-            dtype: the tensor's dtype; None is torch's default (float32) for a new tensor and
-                "any" when re-declaring.
+            dtype: the tensor's dtype; None follows the space for a new tensor (uint8 for an
+                image space, a uint8 Box of 2 or 3 dimensions, see `rlblocks.utils.images`; torch's
+                default, float32, otherwise) and is "any" when re-declaring.
             keep_dimensions: store (memory_size, num_envs, *shape) instead of flattening the
                 shape, e.g. RNN states (num_layers, hidden_size).
 
@@ -163,9 +166,13 @@ class Memory:
             raise ValueError(
                 f"tensor names must be non-empty strings other than {files.INDEXES_KEY!r}; got {name!r}"
             )
-        self._storage.add(name, shape, torch.get_default_dtype() if dtype is None else dtype)
+        if dtype is None:
+            dtype = torch.uint8 if is_image_space(size) else torch.get_default_dtype()
+        self._storage.add(name, shape, dtype)
         self.tensors_keep_dimensions[name] = keep_dimensions
         self._sample_shapes[name] = shape
+        if is_image_space(size):
+            self._image_shapes[name] = tuple(int(item) for item in size.shape)
         self._row_shapes[name] = torch.Size((self.num_envs, *shape))
         self._bind_views()
         return True
@@ -227,6 +234,9 @@ class Memory:
         - (n > 1, *shape) with num_envs == 1: n consecutive time steps, wrapping around.
         - (*shape): one environment's sample; `env_index += 1`.
 
+        A flat tensor also accepts samples in their space's shape, e.g. (num_envs, 4, 84, 84)
+        image observations for rows of 4·84·84 values.
+
         When env_index reaches num_envs it returns to 0 and memory_index advances; when
         memory_index reaches memory_size it returns to 0, `filled` becomes True and, with
         `export`, the memory is saved. Names the memory lacks are skipped; a tensor whose number
@@ -242,7 +252,9 @@ class Memory:
             )
         reference_name = "states" if "states" in tensors else next(iter(tensors))
         reference = tensors[reference_name]
-        batch_ndim = reference.ndim - len(self._sample_shapes.get(reference_name, (0,)))
+        batch_ndim = _batch_ndim(
+            reference, self._sample_shapes.get(reference_name, (0,)), self._image_shapes.get(reference_name)
+        )
         count = reference.shape[0] if batch_ndim == 1 else 0
 
         if batch_ndim == 1 and count == self.num_envs:
@@ -529,6 +541,19 @@ def _per_row_shape(name: str, size: spaces.SpaceLike, keep_dimensions: bool) -> 
     if not shape or min(shape) < 1:
         raise ValueError(f'the size of tensor "{name}" must be positive, got {size!r} (shape {shape})')
     return shape
+
+
+def _batch_ndim(
+    reference: torch.Tensor, sample_shape: tuple[int, ...], image_shape: tuple[int, ...] | None
+) -> int:
+    """The number of leading batch dimensions of ``reference``, whose samples have ``sample_shape``.
+
+    A tensor declared from an image space also takes samples in the space's shape
+    (``image_shape``): (N, C, H, W) has one batch dimension for rows of C·H·W values.
+    """
+    if image_shape is not None and tuple(reference.shape[1:]) == image_shape:
+        return 1
+    return reference.ndim - len(sample_shape)
 
 
 def _conform(name: str, tensor: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:

@@ -88,10 +88,26 @@ def test_tuple_observation_of_one_env():
     assert states.dtype == torch.float32 and states.tolist() == [[2.0, 0.5, -0.5]]
 
 
-def test_image_observation_is_flattened_row_major():
+def test_image_observation_stays_uint8_with_its_shape():
     space = spaces.Box(0, 255, (2, 2, 1), dtype=np.uint8)
-    states = observations_to_tensor(space, np.arange(8, dtype=np.uint8).reshape(2, 2, 2, 1), CPU)
-    assert states.dtype == torch.float32 and states.tolist() == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    batch = np.arange(8, dtype=np.uint8).reshape(2, 2, 2, 1)
+    states = observations_to_tensor(space, batch, CPU)
+    assert states.dtype == torch.uint8 and states.shape == (2, 2, 2, 1)
+    assert states.reshape(2, -1).tolist() == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    batch[0, 0, 0, 0] = 99  # the tensor owns its copy
+    assert states[0, 0, 0, 0] == 0
+
+
+def test_one_frame_stack_becomes_a_batch_of_one_uint8_image():
+    space = spaces.Box(0, 255, (4, 84, 84), dtype=np.uint8)
+    states = observation_to_tensor(space, np.full((4, 84, 84), 7, dtype=np.uint8), CPU)
+    assert states.dtype == torch.uint8 and states.shape == (1, 4, 84, 84) and int(states.max()) == 7
+
+
+def test_a_float_box_of_image_shape_is_still_flattened_to_float32():
+    space = spaces.Box(0.0, 1.0, (2, 2, 1), dtype=np.float32)
+    states = observations_to_tensor(space, np.zeros((3, 2, 2, 1), dtype=np.float32), CPU)
+    assert states.dtype == torch.float32 and states.shape == (3, 4)
 
 
 def test_with_final_observations_replaces_only_the_given_rows_in_a_copy():

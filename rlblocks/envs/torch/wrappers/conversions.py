@@ -4,6 +4,9 @@ Observations become one row per environment:
 
 - a Discrete observation space gives its index as an int64 (N, 1) column, as skrl 0.10 does, so
   tabular agents can index their tables with it;
+- an image space (a uint8 Box of 2 or 3 dimensions, `rlblocks.utils.images`) gives uint8
+  (N, *space.shape) tensors, e.g. (N, 4, 84, 84) Atari frame stacks, never upcast (memories keep
+  them as uint8; a model's convolutional encoder scales them once, on its device);
 - every other space gives a float32 (N, flat_size) row: Box flattened, MultiDiscrete and
   MultiBinary one column per component, Dict sub-spaces in sorted key order, Tuple in index order;
   a Discrete inside a Dict or Tuple is one column holding its index, as in skrl 0.10 (memories and
@@ -21,11 +24,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from rlblocks.utils.images import is_image_space
 from rlblocks.utils.spaces import flat_size, flatten_sample, space_kind, sub_spaces
 
 
 def observations_to_tensor(space: Any, observations: Any, device: torch.device) -> torch.Tensor:
-    """Flat (N, flat_size) tensor of a batch of observations (every leaf has a leading N axis).
+    """(N, flat_size) tensor of a batch of observations (every leaf has a leading N axis).
+
+    Images are uint8 (N, *space.shape) (see the module docstring).
 
     The result owns its memory: an env that later mutates the array it returned cannot change it.
     """
@@ -34,6 +40,8 @@ def observations_to_tensor(space: Any, observations: Any, device: torch.device) 
         return owned_tensor(observations, np.int64, (-1, 1), device)
     if kind in ("dict", "tuple"):
         return flatten_sample(space, observations, device)  # concatenation copies
+    if is_image_space(space):
+        return owned_tensor(observations, np.uint8, (-1, *space.shape), device)
     return owned_tensor(observations, np.float32, (len(observations), -1), device)
 
 
@@ -56,7 +64,7 @@ def step_tensors(
 
 
 def observation_to_tensor(space: Any, observation: Any, device: torch.device) -> torch.Tensor:
-    """Flat (1, flat_size) tensor of one environment's observation (no batch axis)."""
+    """(1, flat_size) tensor of one environment's observation (no batch axis); images (1, *shape)."""
     return observations_to_tensor(space, add_batch_axis(space, observation), device)
 
 
