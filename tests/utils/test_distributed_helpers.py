@@ -63,3 +63,18 @@ def test_config_rejects_a_bad_timeout(monkeypatch):
     monkeypatch.setenv("RLBLOCKS_DISTRIBUTED_TIMEOUT", "-3")
     with pytest.raises(ValueError, match="positive number of seconds"):
         _ = config.timeout
+
+
+def test_each_rank_seeds_with_the_base_seed_plus_its_rank(monkeypatch):
+    from rlblocks.utils.seeding import rank_seed, set_seed
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    assert rank_seed(10) == 11
+    assert set_seed(10) == 11
+    first = torch.rand(3)
+    monkeypatch.delenv("WORLD_SIZE")
+    monkeypatch.delenv("RANK")
+    assert set_seed(11) == 11
+    assert torch.equal(torch.rand(3), first)
+    assert rank_seed(10) == 10
