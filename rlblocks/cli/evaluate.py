@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from rlblocks.cli import build
 from rlblocks.cli import run_dir as runs
 from rlblocks.cli.registry import CLIError
+from rlblocks.trainers.torch.evaluation import evaluation_step
 from rlblocks.utils.checkpoint import CheckpointError
 
 RENDER_MODES = ("rgb_array", "human")
@@ -75,6 +75,9 @@ def evaluate(
 ) -> EvalResult:
     """Run ``episodes`` episodes with the deterministic policy of a run or checkpoint.
 
+    Each step is recorded (`evaluation_step`), so a recurrent policy carries its states from step
+    to step and starts every episode from zero states.
+
     Raises:
         CLIError: a bad path, option or checkpoint.
     """
@@ -97,14 +100,13 @@ def evaluate(
         total = 0.0
         timestep = 0
         while len(returns) < episodes:
-            with torch.no_grad():
-                actions = agent.act(states, timestep, timestep + 1)[0]
-            states, rewards, terminated, truncated, _ = environment.step(actions)
+            step = evaluation_step(agent, states, environment.step, timestep, timestep + 1)
+            states = step.next_states
             timestep += 1
-            total += float(rewards.sum())
+            total += float(step.rewards.sum())
             if video is not None:
                 frames.append(_frame(environment.render()))
-            if bool((terminated | truncated).any()):
+            if bool((step.terminated | step.truncated).any()):
                 returns.append(total)
                 total = 0.0
                 if video is not None:

@@ -106,6 +106,19 @@ class CarriedStates:
         self.current = [torch.zeros(size, device=self.device) for size in self.sizes]
         self.pending: list[torch.Tensor] | None = None
 
+    def for_envs(self, num_envs: int) -> list[torch.Tensor]:
+        """The current states, replaced by zeros first if they were made for another number of envs.
+
+        The specification's ``num_envs`` need not be the envs acted on (a model built for one env
+        trains on many, or evaluates on one what trained on many).
+        """
+        if self.current[0].shape[1] != num_envs:
+            self.current = [
+                state.new_zeros(state.shape[0], num_envs, state.shape[2]) for state in self.current
+            ]
+            self.pending = None
+        return self.current
+
     def samples(self) -> dict[str, torch.Tensor]:
         """The current states as memory samples, envs first: name -> (num_envs, num_layers·D, hidden)."""
         return {name: state.transpose(0, 1) for name, state in zip(self.names, self.current)}
@@ -202,9 +215,15 @@ class RecurrentStates:
 
     # ------------------------------------------------------------------ acting
     def acting_inputs(self, role: str, **inputs: Any) -> dict[str, Any]:
-        """``inputs`` plus ``{"rnn": role's current states}`` when ``role`` is recurrent."""
+        """``inputs`` plus ``{"rnn": role's current states}`` when ``role`` is recurrent.
+
+        States for another number of envs than ``inputs["states"]`` has rows are replaced by zeros
+        of the right size (`CarriedStates.for_envs`).
+        """
         carried = self.carried.get(role)
-        return inputs if carried is None else {**inputs, "rnn": carried.current}
+        if carried is None:
+            return inputs
+        return {**inputs, "rnn": carried.for_envs(inputs["states"].shape[0])}
 
     def keep(self, role: str, outputs: Mapping[str, Any]) -> None:
         """Note ``outputs["rnn"]``, the states after ``role``'s acting call, as its next states."""
