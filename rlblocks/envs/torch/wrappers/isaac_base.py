@@ -20,12 +20,12 @@ from typing import Any
 
 import torch
 
-from rlblocks.envs.torch.wrappers.base import Wrapper
+from rlblocks.envs.torch.wrappers.base import Wrapper, _env_attribute
 
 
 def env_device(env: Any) -> Any:
     """The device of the env's RL tensors: `rl_device` (Isaac Gym), else `device`, else cpu."""
-    return getattr(env, "rl_device", None) or getattr(env, "device", None) or "cpu"
+    return _env_attribute(env, "rl_device") or _env_attribute(env, "device") or "cpu"
 
 
 def split_time_outs(dones: torch.Tensor, time_outs: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -54,7 +54,7 @@ class IsaacWrapper(Wrapper):
 
     def __init__(self, env: Any, device: str | torch.device | None = None) -> None:
         super().__init__(env, env_device(env) if device is None else device)
-        self.num_envs = int(env.num_envs)
+        self.num_envs = int(_env_attribute(env, "num_envs"))
         self.is_reset_free = True
         self._to_act_on: tuple[torch.Tensor, Any] | None = None
         self._critic_states: torch.Tensor | None = None
