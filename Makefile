@@ -14,7 +14,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev,atari,mujoco]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,atari,mujoco,dm,robosuite-runtime,huggingface]"
+	# robosuite without its mink==0.0.5 pin (numpy<2); its other dependencies are robosuite-runtime
+	$(BIN)/python -m pip install --quiet --no-deps robosuite==1.5.2
 	touch $(STAMP)
 
 lint: setup
