@@ -18,19 +18,72 @@ Two batch layouts, chosen by the layer's ``training`` flag (the model's mode):
 - training: (S·L, in) rows, S sequences of L consecutive steps, sequence by sequence; states
   (num_layers, S·L, hidden), of which each sequence's first step is used; ``episode_ends``
   (S·L, 1) bool: the state is zeroed after a step that ended its episode, so a sequence may cross
-  episode boundaries. The reset is a mask (no host read): the sequence runs step by step when
-  ``episode_ends`` is given, in one call otherwise.
+  episode boundaries. With ``episode_ends`` the sequences are cut into *segments* at the episode
+  ends (`segments`), each starting from its sequence's state (the first) or from zeros, and all
+  segments run in one call of the layer, zero-padded at their ends; without, the sequences run in
+  one call. One call instead of L steps is 4-5x faster on a CPU (the layer's fused kernel, one
+  autograd node); it costs one host read per call (the segments' count and lengths).
+  The states returned are those after each sequence's last step; with ``episode_ends`` they come
+  from a second, gradient-free pass over the sequences' last segments (packed, so padding does
+  not advance them).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 
 RECURRENT_LAYERS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 """The layer types by name; an LSTM has two states (hidden and cell), the others one."""
+
+
+class Segments(NamedTuple):
+    """S sequences of L steps cut at their episode ends; rows are the sequences' steps, sequence by sequence.
+
+    Fields: ``starts`` (K,) the row where each of the K segments starts; ``lengths`` (K,) int64 on
+    the host, their steps; ``sequence`` (K,) the sequence each belongs to; ``is_first`` (K,) bool,
+    whether it starts its sequence (else it starts after an episode end, from zero states);
+    ``segment`` and ``position`` (S·L,) each row's segment and step in it; ``last_segment`` (S,)
+    each sequence's last segment.
+    """
+
+    starts: torch.Tensor
+    lengths: torch.Tensor
+    sequence: torch.Tensor
+    is_first: torch.Tensor
+    segment: torch.Tensor
+    position: torch.Tensor
+    last_segment: torch.Tensor
+
+
+def segments(ends: torch.Tensor) -> Segments:
+    """The segments of S sequences whose steps ``ends`` (S, L) bool ended an episode (one host read).
+
+    A segment starts at each sequence's first step and after every episode end but a sequence's
+    last step. Example: ends ``[[F, T, F], [F, F, F]]`` -> starts [0, 2, 3], lengths [2, 1, 3].
+    """
+    num_sequences, length = ends.shape
+    is_start = torch.zeros_like(ends)
+    is_start[:, 0] = True
+    is_start[:, 1:] = ends[:, :-1]
+    is_start = is_start.reshape(-1)
+    starts = is_start.nonzero().squeeze(1)
+    rows = num_sequences * length
+    host_starts = starts.cpu()
+    lengths = torch.diff(host_starts, append=torch.tensor([rows]))
+    segment = is_start.cumsum(0) - 1
+    position = torch.arange(rows, device=ends.device) - starts[segment]
+    return Segments(
+        starts=starts,
+        lengths=lengths,
+        sequence=starts // length,
+        is_first=starts % length == 0,
+        segment=segment,
+        position=position,
+        last_segment=segment.view(num_sequences, length)[:, -1],
+    )
 
 
 class RecurrentLayer(nn.Module):
@@ -109,16 +162,30 @@ class RecurrentLayer(nn.Module):
         )
         if episode_ends is None:
             output, hidden = self.layer(sequences, hidden)
-        else:
-            keeps = ~episode_ends.reshape(1, -1, length, 1)
-            outputs = []
-            for step in range(length):
-                output, hidden = self.layer(sequences[:, step : step + 1], hidden)
-                outputs.append(output)
-                keep = keeps[:, :, step]
-                hidden = tuple(state * keep for state in hidden) if self.num_states == 2 else hidden * keep
-            output = torch.cat(outputs, dim=1)
-        return output.reshape(-1, self.hidden_size), self._unpack(hidden)
+            return output.reshape(-1, self.hidden_size), self._unpack(hidden)
+        return self._run_segments(sequences, self._unpack(hidden), episode_ends.reshape(-1, length))
+
+    def _run_segments(
+        self, sequences: torch.Tensor, states: list[torch.Tensor], ends: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(S, L, in) sequences from their (num_layers, S, hidden) start states, reset after ``ends``."""
+        cut = segments(ends)
+        num_segments, length = cut.starts.shape[0], sequences.shape[1]
+        padded = sequences.new_zeros(num_segments, length, sequences.shape[2])
+        padded[cut.segment, cut.position] = sequences.reshape(-1, sequences.shape[2])
+        keep = cut.is_first.view(1, -1, 1)
+        starts = [state[:, cut.sequence] * keep for state in states]
+        output, _ = self.layer(padded, self._pack(starts))
+        features = output[cut.segment, cut.position]
+        with torch.no_grad():
+            last = cut.last_segment
+            packed = nn.utils.rnn.pack_padded_sequence(
+                padded[last], cut.lengths[last.cpu()], batch_first=True, enforce_sorted=False
+            )
+            _, final = self.layer(packed, self._pack([state[:, last] for state in starts]))
+            ended = ~ends[:, -1].view(1, -1, 1)
+            final = [state * ended for state in self._unpack(final)]
+        return features, final
 
     def _pack(self, states: list[torch.Tensor]) -> Any:
         return (states[0], states[1]) if self.num_states == 2 else states[0]
