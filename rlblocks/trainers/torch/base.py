@@ -35,6 +35,7 @@ from rlblocks import logger
 from rlblocks.trainers.torch.config import TrainerConfig
 from rlblocks.trainers.torch.progress import ProgressBar
 from rlblocks.trainers.torch.threads import threads_for_run, torch_threads
+from rlblocks.utils import distributed
 from rlblocks.utils.config import ConfigKeyError
 
 
@@ -340,7 +341,12 @@ class Trainer:
 
     def _progress_bar(self, initial: int, total: int) -> ProgressBar:
         """A bar over the timesteps `initial..total`, hidden as `disable_progressbar` says."""
-        return ProgressBar(self._agents, initial, total, disable=self.disable_progressbar)
+        return ProgressBar(
+            self._agents,
+            initial,
+            total,
+            disable=True if distributed.rank() != 0 else self.disable_progressbar,
+        )
 
     def _should_render(self) -> bool:
         if self.headless:
