@@ -484,6 +484,9 @@ class Agent:
     def load(self, path: str, *, evaluation_only: bool = False) -> None:
         """Restore an agent checkpoint: modules, timestep and RNG states; models end in eval mode.
 
+        Under torchrun every rank loads the same file (rank 0's checkpoint, on any number of ranks)
+        and so holds the same parameters; only rank 0 restores the RNG states.
+
         skrl checkpoints (module name -> state dict, no rlblocks metadata) load too, without timestep.
 
         Args:
@@ -530,7 +533,9 @@ class Agent:
                 if isinstance(module, torch.optim.Optimizer):
                     _check_optimizer_state(module)
             entry = "rng_states"
-            if "rng_states" in meta:
+            # under torchrun only rank 0 takes the saved (rank 0's) random state: the other ranks keep
+            # their own (seeded with seed + rank), so their envs and samples stay different
+            if "rng_states" in meta and self._writes_files:
                 _set_rng_states(meta["rng_states"])
         except Exception as error:
             # put every module back as it was: a failed load leaves the agent unchanged
