@@ -69,6 +69,7 @@ def test_skrl_defaults_are_kept():
         "reduction": "sum",
         "initial_log_std": 0.0,
         "rnn": None,  # an rlblocks extension: a recurrent layer before the hidden layers
+        "encoder": None,  # an rlblocks extension: a convolutional encoder of image states
     }
     assert CATEGORICAL.network.output_activation is None and CATEGORICAL.unnormalized_log_prob is True
 

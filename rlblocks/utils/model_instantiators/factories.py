@@ -47,6 +47,7 @@ def gaussian_model(
     reduction: str = GAUSSIAN.reduction,
     initial_log_std: float = GAUSSIAN.initial_log_std,
     rnn: Mapping[str, Any] | None = None,
+    encoder: Any = None,
 ) -> GaussianModel:
     """A Gaussian policy: mean = ``output_scale · net(input)``, log-std a learned (A,) parameter.
 
@@ -68,12 +69,15 @@ def gaussian_model(
         initial_log_std: initial value of every log-std entry.
         rnn: a recurrent layer before the hidden layers, e.g. ``{"type": "lstm", "hidden_size": 64,
             "num_layers": 1, "sequence_length": 16}`` (`RNNSpec`; "gru" and "rnn" too); None for none.
+        encoder: a convolutional encoder of image states, e.g. ``{"type": "nature_cnn"}`` or
+            ``[{"conv": [32, 8, 4]}, {"conv": [64, 4, 2]}, {"linear": 256}]`` (`EncoderSpec`); its
+            features feed the network instead of the states. None for none.
 
     Raises:
         ValueError: an unknown activation, shape or reduction, or mismatched hidden activations.
     """
     network = MLPSpec(
-        input_shape, hiddens, hidden_activation, output_shape, output_activation, output_scale, rnn
+        input_shape, hiddens, hidden_activation, output_shape, output_activation, output_scale, rnn, encoder
     )
     spec = GaussianSpec(
         network, clip_actions, clip_log_std, min_log_std, max_log_std, reduction, initial_log_std
@@ -97,10 +101,11 @@ def multivariate_gaussian_model(
     output_scale: float = GAUSSIAN.network.output_scale,
     initial_log_std: float = GAUSSIAN.initial_log_std,
     rnn: Mapping[str, Any] | None = None,
+    encoder: Any = None,
 ) -> MultivariateGaussianModel:
     """A Gaussian policy whose log-prob is the joint one; arguments as in `gaussian_model`."""
     network = MLPSpec(
-        input_shape, hiddens, hidden_activation, output_shape, output_activation, output_scale, rnn
+        input_shape, hiddens, hidden_activation, output_shape, output_activation, output_scale, rnn, encoder
     )
     spec = GaussianSpec(
         network, clip_actions, clip_log_std, min_log_std, max_log_std, initial_log_std=initial_log_std
@@ -120,6 +125,7 @@ def deterministic_model(
     output_activation: str | None = DETERMINISTIC.network.output_activation,
     output_scale: float = DETERMINISTIC.network.output_scale,
     rnn: Mapping[str, Any] | None = None,
+    encoder: Any = None,
 ) -> DeterministicModel:
     """A deterministic model (actor, value, critic, Q-network): ``output_scale · net(input)``.
 
@@ -127,7 +133,7 @@ def deterministic_model(
     ``output_activation=None``, a critic ``input_shape=Shape.STATES_ACTIONS``.
     """
     network = MLPSpec(
-        input_shape, hiddens, hidden_activation, output_shape, output_activation, output_scale, rnn
+        input_shape, hiddens, hidden_activation, output_shape, output_activation, output_scale, rnn, encoder
     )
     return DeterministicModel(
         observation_space, action_space, device, DeterministicSpec(network, clip_actions)
@@ -145,6 +151,7 @@ def categorical_model(
     output_shape: ShapeLike = CATEGORICAL.network.output_shape,
     output_activation: str | None = CATEGORICAL.network.output_activation,
     rnn: Mapping[str, Any] | None = None,
+    encoder: Any = None,
 ) -> CategoricalModel:
     """A categorical policy over a Discrete action space: ``net`` gives logits.
 
@@ -160,11 +167,14 @@ def categorical_model(
         output_shape: output units (one per action).
         output_activation: activation of the output layer.
         rnn: a recurrent layer before the hidden layers (see `gaussian_model`).
+        encoder: a convolutional encoder of image states (see `gaussian_model`).
 
     Raises:
         ValueError: probabilities asked for without a softmax output, or an argument error as in
             `gaussian_model`.
     """
-    network = MLPSpec(input_shape, hiddens, hidden_activation, output_shape, output_activation, rnn=rnn)
+    network = MLPSpec(
+        input_shape, hiddens, hidden_activation, output_shape, output_activation, rnn=rnn, encoder=encoder
+    )
     spec = CategoricalSpec(network, unnormalized_log_prob)
     return CategoricalModel(observation_space, action_space, device, spec)

@@ -26,7 +26,9 @@ from rlblocks.utils.model_instantiators.spec import CategoricalSpec, Determinist
 
 
 class _MLPModel(Model):
-    """What every instantiated model shares: ``net``, its input, its output scale, an optional ``rnn``.
+    """What every instantiated model shares: ``net``, its input and output scale, ``rnn``, ``encoder``.
+
+    An optional convolutional ``encoder`` of image states (`ConvEncoder`) is applied first.
 
     With a recurrent layer (``network.rnn``) the model follows the agents' recurrent contract: its
     specification declares the states, ``inputs["rnn"]`` feeds the layer and the next states are
@@ -34,7 +36,9 @@ class _MLPModel(Model):
     """
 
     def _build(self, network: MLPSpec) -> None:
-        self.network_input = NetworkInput.of(self, network.input_shape)
+        self.encoder = None if network.encoder is None else network.encoder.build(self.observation_space)
+        encoder_units = None if self.encoder is None else self.encoder.output_features
+        self.network_input = NetworkInput.of(self, network.input_shape, encoder_units)
         self.input_shape = self.network_input.shape
         self.output_units = num_units(self, network.output_shape)
         self.output_scale = network.output_scale
@@ -54,7 +58,7 @@ class _MLPModel(Model):
 
     def _output(self, inputs: Inputs) -> tuple[torch.Tensor, dict[str, Any]]:
         """``output_scale · net(input)`` and the outputs ({"rnn": next states} with a recurrent layer)."""
-        features, outputs = self.network_input(self, inputs), {}
+        features, outputs = self.network_input(self, inputs, self.encoder), {}
         if self.rnn is not None:
             features, states = self.rnn(features, inputs["rnn"], inputs.get("terminated"))
             outputs = {"rnn": states}

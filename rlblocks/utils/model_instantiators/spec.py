@@ -10,13 +10,14 @@ how ``shared_model``'s parameter dicts and the CLI's YAML descriptions are writt
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from rlblocks.models.torch import functional as F
 from rlblocks.models.torch.networks import check_activation, hidden_activations
 from rlblocks.models.torch.recurrent import RECURRENT_LAYERS
+from rlblocks.utils.model_instantiators.encoders import EncoderSpec
 from rlblocks.utils.model_instantiators.shapes import Shape, ShapeLike, as_input_shape, as_shape
 from rlblocks.utils.suggest import did_you_mean
 
@@ -116,9 +117,12 @@ class MLPSpec:
     """Factor applied to the output, e.g. the action bound after a tanh."""
     rnn: RNNSpec | Mapping[str, Any] | None = None
     """A recurrent layer between the input and the hidden layers (`RNNSpec`); None for none."""
+    encoder: EncoderSpec | Mapping[str, Any] | Sequence[Any] | str | None = None
+    """A convolutional encoder of image states before everything else (`EncoderSpec`); None for none."""
 
     def __post_init__(self) -> None:
         _set(self, "rnn", RNNSpec.of(self.rnn))
+        _set(self, "encoder", EncoderSpec.of(self.encoder))
         _set(self, "input_shape", as_input_shape(self.input_shape))
         _set(self, "output_shape", as_shape(self.output_shape))
         _set(self, "hiddens", _layer_sizes(self.hiddens))
