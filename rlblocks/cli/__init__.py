@@ -91,7 +91,9 @@ def train_command(
     resume: Annotated[
         str | None, typer.Option(metavar="RUN_DIR", help="Continue this run from its latest checkpoint.")
     ] = None,
-    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    progress: Annotated[
+        bool, typer.Option(help="Show the progress bar (--no-progress: a plain line every 30 s instead).")
+    ] = True,
 ) -> None:
     """Train an agent; with no options, PPO on CartPole-v1 to a solved policy."""
     import rlblocks.cli.train as training

@@ -119,7 +119,7 @@ def _run(
     trainer_cfg = {
         "timesteps": config.timesteps,
         "headless": True,
-        "disable_progressbar": not progress_bar,
+        "progress": "auto" if progress_bar else "lines",
         "resume": agent.timestep > 0,
         "close_environment_at_exit": False,
     }

@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 import torch
 
 from rlblocks import logger
+from rlblocks.agents.torch.parts.non_finite import describe_env_to
 from rlblocks.trainers.torch.config import TrainerConfig
 from rlblocks.trainers.torch.progress import ProgressBar
 from rlblocks.trainers.torch.threads import threads_for_run, torch_threads
@@ -142,6 +143,8 @@ class Trainer:
         self._setup_agents()
         self._agents: list[Any] = self.agents if self.num_agents > 1 else [self.agents]
         self._slices: list[slice] = [slice(start, end) for start, end in self.agents_scope]
+        for agent, scope in zip(self._agents, self._slices):
+            describe_env_to(agent, env, scope.start)  # named in NaN/inf errors
         self._rendering = False  # set from `headless` and the env's render_mode when a run starts
         if self.INITS_AGENTS:
             for agent in self._agents:
@@ -340,12 +343,15 @@ class Trainer:
             agent.set_running_mode(mode)
 
     def _progress_bar(self, initial: int, total: int) -> ProgressBar:
-        """A bar over the timesteps `initial..total`, hidden as `disable_progressbar` says."""
+        """Progress over the timesteps `initial..total` in env steps, as `progress` and
+        `disable_progressbar` say."""
         return ProgressBar(
             self._agents,
             initial,
             total,
-            disable=True if distributed.rank() != 0 else self.disable_progressbar,
+            disable=True if distributed.rank() != 0 else self.disable_progressbar,  # torchrun: rank 0 only
+            env_steps_per_timestep=int(getattr(self.env, "num_envs", 1)),
+            mode=self.cfg.progress,
         )
 
     def _should_render(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
+from rlblocks.trainers.torch.progress import MODES as PROGRESS_MODES
 from rlblocks.utils.config import Config, check_range
 
 
@@ -34,6 +35,10 @@ class TrainerConfig(Config):
     """Start `train()` at the agents' `timestep` (restored by `agent.load`) instead of 0."""
     stochastic_evaluation: bool = False
     """Evaluate with sampled actions instead of the deterministic ones (the agent reads it in `init`)."""
+    progress: str = "auto"
+    """How progress is shown: "auto" (a tqdm bar on a terminal, otherwise a plain line every 30 s:
+    env steps, env steps/s, mean return, losses, ETA), "bar", "lines" or "none".
+    `disable_progressbar=True` shows nothing."""
     torch_threads: int | str | None = "auto"
     """torch's intra-op threads while `train()`/`eval()` run: "auto" uses 1 on CPU for models of at
     most a million parameters (unless OMP_NUM_THREADS is set), a positive int that many, None leaves
@@ -52,6 +57,10 @@ class TrainerConfig(Config):
             value = getattr(self, field.name)
             if field.type in ("bool", bool) and not isinstance(value, bool):
                 raise ValueError(f'trainer config key "{field.name}" must be True or False, got {value!r}.')
+        if self.progress not in PROGRESS_MODES:
+            raise ValueError(
+                f'trainer config key "progress" must be one of {PROGRESS_MODES}, got {self.progress!r}.'
+            )
         threads = self.torch_threads
         if isinstance(threads, float) and threads.is_integer():
             self.torch_threads = threads = int(threads)

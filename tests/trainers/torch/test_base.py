@@ -32,6 +32,7 @@ def test_default_config_has_skrl_keys_and_rlblocks_extras():
         "close_environment_at_exit": True,
         "resume": False,
         "stochastic_evaluation": False,
+        "progress": "auto",
         "torch_threads": "auto",
     }
     trainer = SequentialTrainer(counter_envs(1), FakeAgent(), cfg={"timesteps": 7})

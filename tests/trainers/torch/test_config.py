@@ -51,7 +51,9 @@ def test_a_none_disable_hides_the_bar_when_stdout_is_not_a_terminal(monkeypatch,
     monkeypatch.setattr(sys, "stdout", Stdout(is_terminal))
     assert ProgressBar([FakeAgent()], 0, 3, disable=None).disabled is disabled
     assert ProgressBar([FakeAgent()], 0, 3, disable=True).disabled is True
-    assert ProgressBar([FakeAgent()], 0, 3, disable=False).disabled is False
+    assert (
+        ProgressBar([FakeAgent()], 0, 3, disable=False).disabled is disabled
+    )  # off a terminal: plain lines instead
 
 
 @pytest.mark.parametrize("is_terminal", [True, False])

@@ -79,7 +79,8 @@ def test_manual_trainer_does_not_close_the_env():
 
 
 def test_progress_bar_counts_the_calls(capsys):
-    trainer = ManualTrainer(counter_envs(2), FakeAgent(), cfg={"timesteps": 2, "headless": True})
+    cfg = {"timesteps": 2, "headless": True, "progress": "bar"}
+    trainer = ManualTrainer(counter_envs(2), FakeAgent(), cfg=cfg)
     trainer.train()
     trainer.train()
     assert "2/2" in capsys.readouterr().err

@@ -171,9 +171,10 @@ def test_single_env_is_reset_after_each_episode():
 def test_progress_bar_shows_the_rate_and_the_mean_return(capsys):
     agent = FakeAgent()
     agent.recent_mean_return = 1.5
-    SequentialTrainer(counter_envs(2), agent, cfg={"timesteps": 3, "headless": True}).train()
+    cfg = {"timesteps": 3, "headless": True, "progress": "bar"}
+    SequentialTrainer(counter_envs(2), agent, cfg=cfg).train()
     output = capsys.readouterr().err
-    assert "3/3" in output and "timestep/s" in output and "mean_return=1.5" in output
+    assert "3/3" in output and "env steps/s" in output and "mean_return=1.5" in output
 
 
 def test_disabled_progress_bar_prints_nothing(capsys):

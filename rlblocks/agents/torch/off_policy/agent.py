@@ -11,7 +11,9 @@ Differs from skrl 0.10: a fresh batch is sampled for every gradient step and its
 preprocessed once (#19); only termination stops bootstrapping (the env wrappers give the true
 final observation of a truncated episode as s'); in eval running mode the agents act
 deterministically, store nothing and never update; checkpoints hold the optimizers, schedulers,
-targets, preprocessor and counters a resume needs.
+targets, preprocessor and counters a resume needs, and the replay memory is saved beside each
+checkpoint (``experiment.checkpoint_memory``, see `replay_checkpoint`), so a resumed run samples
+from the same buffer; a resume without it says so and waits ``learning_starts`` new steps.
 
 Recurrent models (SAC, DDPG, TD3: ``RECURRENT_ROLES``): their states are carried while acting,
 stored with each transition, and trained on whole sequences; see `off_policy.recurrent`.
@@ -20,16 +22,21 @@ stored with each transition, and trained on whole sequences; see `off_policy.rec
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import torch
 
+from rlblocks import logger
 from rlblocks.agents.torch.base import Agent, Transition
+from rlblocks.agents.torch.off_policy import replay_checkpoint as replay
 from rlblocks.agents.torch.off_policy.config import OffPolicyConfig
 from rlblocks.agents.torch.off_policy.recurrent import RecurrentStates, ReplayBatch
 from rlblocks.agents.torch.parts import OptimisationStep, StoredTensor, TargetNetworks, TensorSchema
+from rlblocks.memories.torch.snapshot import apply_state
 from rlblocks.utils import images, spaces
+from rlblocks.utils.checkpoint import CheckpointError
 
 
 class OffPolicyAgent(Agent):
@@ -90,6 +97,9 @@ class OffPolicyAgent(Agent):
             *([StoredTensor("truncated", 1, torch.bool)] if self.recurrence is not None else []),
             batch_name="Transitions",
         )
+        self._learning_starts_offset = 0
+        """Updates start at ``learning_starts`` + this: the timestep of a resume with an empty memory."""
+        self._latest_replay: str | None = None
 
     def _check_models(self) -> None:
         name = type(self).__name__
@@ -114,10 +124,15 @@ class OffPolicyAgent(Agent):
         """Set up logging, put the models in eval mode, create the replay tensors (and the states' ones)."""
         super().init(trainer_cfg)
         self.set_mode("eval")
+        self._create_memory_tensors()
+        if self.recurrence is not None:
+            self.recurrence.reset()
+
+    def _create_memory_tensors(self) -> None:
+        """Create the replay tensors (and the recurrent states') in every memory; again: nothing changes."""
         for memory in self._memories():
             self.schema.create_in(memory)
         if self.recurrence is not None:
-            self.recurrence.reset()
             self.recurrence.create_in(self._memories())
 
     def set_running_mode(self, mode: str) -> None:
@@ -222,7 +237,7 @@ class OffPolicyAgent(Agent):
         if (
             self.training
             and self.memory is not None
-            and timestep >= self.cfg.learning_starts
+            and timestep >= self.cfg.learning_starts + self._learning_starts_offset
             and self.is_update_step(timestep)
         ):
             self.set_mode("train")
@@ -233,6 +248,92 @@ class OffPolicyAgent(Agent):
     def is_update_step(self, timestep: int) -> bool:
         """Whether to update at this timestep: every ``update_interval`` steps (DQN's key; else 1)."""
         return timestep % getattr(self.cfg, "update_interval", 1) == 0
+
+    # ------------------------------------------------------------ checkpoints
+    def _save_memories(self, path: str, tag: str | None) -> dict[str, Any] | None:
+        """Write the replay memories beside the checkpoint ``path`` (unless ``checkpoint_memory`` is False).
+
+        Returns the record kept in the checkpoint: the file (None when left out), the learning-starts offset.
+        """
+        if self.memory is None:
+            return None
+        record: dict[str, Any] = {"file": None, "learning_starts_offset": self._learning_starts_offset}
+        if not self.cfg.experiment.checkpoint_memory:
+            return record
+        directory = os.path.dirname(os.path.abspath(path))
+        target = (
+            replay.save_file_path(path)
+            if tag is None
+            else os.path.join(directory, replay.checkpoint_file_name(tag))
+        )
+        self._create_memory_tensors()
+        record.update(replay.save_replay(self._memories(), target, self.timestep))
+        if tag is not None:
+            self._latest_replay = target
+        return record
+
+    def write_checkpoint(self, timestep: int | None, timesteps: int) -> None:
+        """`Agent.write_checkpoint` (the replay file first), then earlier checkpoints' replay files go."""
+        self._latest_replay = None
+        super().write_checkpoint(timestep, timesteps)
+        if self._latest_replay is not None:
+            directory, name = os.path.split(self._latest_replay)
+            replay.remove_stale_replays(directory, keep=name)
+
+    def _read_memories(
+        self, path: str, meta: Mapping[str, Any], timestep: int, evaluation_only: bool
+    ) -> Callable[[], None]:
+        """Read and check the replay file the checkpoint names; the returned call copies it in.
+
+        Without one (left out, a skrl checkpoint, a file since removed) the call logs a warning and
+        makes updates wait ``learning_starts`` steps from ``timestep``.
+
+        Raises:
+            CheckpointError: the replay file exists but is damaged, not the checkpoint's, too large or
+                of other memories (see `replay_checkpoint.read_replay`).
+        """
+        if evaluation_only or self.memory is None:
+            return lambda: None
+        record = meta.get("memory")
+        if not isinstance(record, Mapping):
+            reason = "it holds no replay memory (skrl's or an older format)"
+            return self._restart_memories(path, timestep, reason)
+        offset = record.get("learning_starts_offset", 0)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise CheckpointError(
+                f"{path!r} holds a malformed learning_starts_offset {offset!r}; expected an int >= 0. "
+                "Nothing was loaded."
+            )
+        if record.get("file") is None:
+            reason = "it was saved without its replay memory (experiment.checkpoint_memory: False)"
+            return self._restart_memories(path, timestep, reason)
+        replay_file = replay.replay_path(path, record)
+        if not os.path.isfile(replay_file):
+            reason = f"its replay memory {replay_file!r} is gone (only the latest checkpoint's is kept)"
+            return self._restart_memories(path, timestep, reason)
+        self._create_memory_tensors()
+        states = replay.read_replay(self._memories(), replay_file, record)
+
+        def restore() -> None:
+            for memory, state in zip(self._memories(), states):
+                apply_state(memory, state)
+            self._learning_starts_offset = offset
+
+        return restore
+
+    def _restart_memories(self, path: str, timestep: int, reason: str) -> Callable[[], None]:
+        """What a load without replay memory applies: a warning; updates from timestep + learning_starts."""
+
+        def restart() -> None:
+            self._learning_starts_offset = timestep
+            learning_starts = self.cfg.learning_starts
+            logger.warning(
+                f"{path}: {reason}. The replay memory is not restored: training goes on from an empty "
+                f"memory and updates wait learning_starts={learning_starts} new steps (until timestep "
+                f"{timestep + learning_starts})."
+            )
+
+        return restart
 
     # ---------------------------------------------------------- update helpers
     def sample_batch(self) -> ReplayBatch:

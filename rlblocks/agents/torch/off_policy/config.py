@@ -8,17 +8,30 @@ DDPG/TD3 and DQN/DDQN.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from rlblocks.agents.torch.config import AgentConfig, GradientAgentKeys, check_warm_up_keys
+from rlblocks.agents.torch.config import AgentConfig, ExperimentConfig, GradientAgentKeys, check_warm_up_keys
 from rlblocks.resources.schedulers.torch import KLAdaptiveRL
 from rlblocks.utils.config import Config, check_non_negative, check_positive, check_range
 
 
 @dataclass(kw_only=True)
+class ReplayExperimentConfig(ExperimentConfig):
+    """The ``experiment`` section of the replay-based agents: `ExperimentConfig` and ``checkpoint_memory``."""
+
+    checkpoint_memory: bool = True
+    """Save the replay memory beside each checkpoint (``replay_memory_<t>.pt``; only the latest is
+    kept), so a resumed run samples from the same buffer. False for buffers too large to write: a
+    resume then starts from an empty memory, says so, and waits ``learning_starts`` new steps."""
+
+
+@dataclass(kw_only=True)
 class OffPolicyConfig(GradientAgentKeys, AgentConfig):
     """Keys of every replay-based agent (schedulers step after each step of their optimizer)."""
+
+    experiment: ReplayExperimentConfig = field(default_factory=ReplayExperimentConfig)
+    """Logging and checkpoint settings (with ``checkpoint_memory``)."""
 
     gradient_steps: int = 1
     """Gradient steps per update; each one samples a fresh batch."""
