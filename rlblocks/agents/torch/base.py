@@ -9,7 +9,9 @@ atomically, hold everything a resume needs (models, optimizers, schedulers, prep
 timestep and the RNG states) and are loaded with ``weights_only=True``; in eval running mode the
 agent writes no memory, runs no update, writes no checkpoint, and acts deterministically unless
 the trainer asks for ``stochastic_evaluation``; a memory given as a tuple is unpacked like a list;
-under torchrun the ranks start from rank 0's parameters and only rank 0 writes files.
+under torchrun the ranks start from rank 0's parameters and only rank 0 writes files; NaN or inf
+from the environment (observations, rewards) or in a loss raises `NonFiniteError` (or, with
+``cfg["non_finite"] = "warn-and-skip"``, is skipped with a warning) instead of being trained on.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ from rlblocks.agents.torch import tags
 from rlblocks.agents.torch.config import AgentConfig
 from rlblocks.agents.torch.episode_statistics import EpisodeStatistics
 from rlblocks.agents.torch.parts import Metrics, OptimisationStep
+from rlblocks.agents.torch.parts.non_finite import NonFiniteError, NonFiniteGuard, finite_rows_only
 from rlblocks.agents.torch.preprocessing import build_preprocessor
 from rlblocks.models.torch import Model
 from rlblocks.utils import distributed, spaces
 from rlblocks.utils.checkpoint import CheckpointError, atomic_save, content_digest, safe_load
 from rlblocks.utils.temporary_files import remove_orphan_temporaries
+
+__all__ = ["Agent", "NonFiniteError", "Transition", "latest_checkpoint"]
 
 CHECKPOINT_FORMAT_VERSION = 1
 META_KEY = "_rlblocks"
@@ -65,6 +70,10 @@ class Agent:
         metrics: the values tracked for the next TensorBoard write (`track_data`), on the device.
         episode_end_hint: set by the trainer before `record_transition`: whether some episode
             ended at this step, when the env's own flags tell it on the host; None when unknown.
+        non_finite: the `NonFiniteGuard` of the environment's data and the losses (its ``source``
+            names the env in messages; the trainer sets it).
+        is_step_skipped: whether the last recorded step was not stored (non-finite values, in
+            "warn-and-skip" mode).
 
     Subclasses name their typed config in ``CONFIG_CLASS`` and build their parts in `_setup`,
     which ``__init__`` calls last, so they need not repeat the constructor.
@@ -124,6 +133,10 @@ class Agent:
         self.eval_writer = None
         self._plain_modules: list[torch.nn.Module] | None = None
         self._best_return = float("-inf")
+        self.non_finite = NonFiniteGuard(
+            getattr(self.cfg, "non_finite", "raise"), self.device, type(self).__name__
+        )
+        self.is_step_skipped = False
         self._is_distributed = distributed.is_distributed()
         self._writes_files = not self._is_distributed or distributed.rank() == 0
         """Whether this process writes logs and checkpoints: under torchrun only rank 0 does."""
@@ -245,17 +258,30 @@ class Agent:
 
         The stored rewards are shaped by ``cfg["rewards_shaper"]`` when the config has one. Then,
         training or not, `_end_step` gets the episode-end flags.
+
+        While training, the states, next states and rewards are checked for NaN and inf on the
+        device (`NonFiniteGuard`; on CPU the check is exact at every step, on CUDA it is read
+        without waiting, a step or two late).
+
+        Raises:
+            NonFiniteError: a non-finite observation or reward, or loss (in "raise" mode).
         """
         self.episode_statistics.record(rewards, terminated, truncated, self.episode_end_hint)
         if self._is_distributed:
             self._rank_num_envs = rewards.shape[0]
         if self.training:
+            self.non_finite.watch(timestep, states, next_states, rewards)
+            # "warn-and-skip" must know before storing: it waits for the device (a read per step on CUDA)
+            self.is_step_skipped = self.non_finite.check(wait=self.non_finite.is_skipping)
             rewards_shaper = getattr(self.cfg, "rewards_shaper", None)
             if rewards_shaper is not None:
                 rewards = rewards_shaper(rewards, timestep, timesteps)
-            self._store_transition(
-                Transition(states, actions, rewards, next_states, terminated, truncated), timestep, timesteps
-            )
+            if not self.is_step_skipped:
+                self._store_transition(
+                    Transition(states, actions, rewards, next_states, terminated, truncated),
+                    timestep,
+                    timesteps,
+                )
         self._end_step(terminated, truncated)
 
     def _store_transition(self, transition: Transition, timestep: int, timesteps: int) -> None:
@@ -368,14 +394,20 @@ class Agent:
         return preprocessor
 
     def build_state_preprocessor(self) -> Any:
-        """The configured ``state_preprocessor`` of observations (checkpoint entry "state_preprocessor")."""
+        """The configured ``state_preprocessor`` of observations (checkpoint entry "state_preprocessor").
+
+        In "warn-and-skip" mode its statistics learn from the finite rows only (`finite_rows_only`).
+        """
         cfg = self.cfg
-        return self.build_preprocessor(
+        preprocessor = self.build_preprocessor(
             "state_preprocessor",
             cfg.state_preprocessor,
             cfg.state_preprocessor_kwargs,
             self.observation_space,
         )
+        if self.non_finite.is_skipping and cfg.state_preprocessor is not None:
+            return finite_rows_only(preprocessor)
+        return preprocessor
 
     def build_optimisation(
         self,
@@ -398,6 +430,8 @@ class Agent:
             grad_norm_clip,
             scheduler_class,
             getattr(self.cfg, "learning_rate_scheduler_kwargs", None),
+            guard=self.non_finite,
+            name=optimizer_name,
         )
         step.register(self, optimizer_name, optimizer_name.replace("optimizer", "scheduler"))
         return step
@@ -438,7 +472,12 @@ class Agent:
 
         ``best_agent.pt`` is rewritten when the recent mean return is the best seen at a checkpoint.
         Under torchrun only rank 0 writes (the ranks hold the same parameters).
+
+        Raises:
+            NonFiniteError: a non-finite value was seen since the last check (nothing is written).
         """
+        if self.training:
+            self.non_finite.check(wait=True)  # never a checkpoint of an agent that learnt from NaN
         if not self._writes_files:
             return
         tag = (

@@ -46,6 +46,10 @@ class AgentConfig(Config):
 
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     """Logging and checkpoint settings."""
+    non_finite: str = "raise"
+    """What a NaN or inf observation, reward or loss does: "raise" (a NonFiniteError naming the env,
+    the step, the tensor and the envs) or "warn-and-skip" (a warning; the step is not stored, the
+    optimizer step is skipped) for envs known to emit NaN at reset. Not in skrl 0.10."""
 
 
 @dataclass(kw_only=True)

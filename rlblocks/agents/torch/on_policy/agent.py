@@ -267,8 +267,8 @@ class OnPolicyAgent(Agent):
         return self._value_preprocessor(self.value.act(inputs, role="value")[0], inverse=True)
 
     def post_interaction(self, timestep: int, timesteps: int) -> None:
-        """Update after every ``rollouts`` training steps (from ``learning_starts``); log; checkpoint."""
-        if self.training and self.memory is not None:
+        """Update after every ``rollouts`` stored steps (from ``learning_starts``); log; checkpoint."""
+        if self.training and self.memory is not None and not self.is_step_skipped:
             self._num_rollout_steps += 1
             if self._num_rollout_steps % self.cfg.rollouts == 0 and timestep >= self.cfg.learning_starts:
                 self.set_mode("train")

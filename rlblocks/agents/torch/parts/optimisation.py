@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from rlblocks.agents.torch.optimizers import adam
+from rlblocks.agents.torch.parts.non_finite import NonFiniteGuard
 from rlblocks.utils import distributed
 
 
@@ -39,6 +40,9 @@ class OptimisationStep:
         grad_norm_clip: clip the global gradient norm to this (0: no clipping).
         scheduler_class: a learning-rate scheduler class, built as ``cls(optimizer, **scheduler_kwargs)``.
         scheduler_kwargs: its keyword arguments.
+        guard: checks the loss (and the gradient norm, when clipping) before each step: a
+            non-finite one raises `NonFiniteError` or skips the step (see `NonFiniteGuard`).
+        name: the optimizer's name in the guard's messages ("optimizer", "critic_optimizer").
 
     Attributes:
         optimizer: the Adam optimizer; ``scheduler``: the scheduler or None;
@@ -52,6 +56,8 @@ class OptimisationStep:
         grad_norm_clip: float = 0.0,
         scheduler_class: Any = None,
         scheduler_kwargs: Mapping[str, Any] | None = None,
+        guard: NonFiniteGuard | None = None,
+        name: str = "optimizer",
     ) -> None:
         self.parameters = list(parameters)
         self.grad_norm_clip = grad_norm_clip
@@ -60,19 +66,31 @@ class OptimisationStep:
             None if scheduler_class is None else scheduler_class(self.optimizer, **(scheduler_kwargs or {}))
         )
         self.uses_kl = self.scheduler is not None and takes_kl(self.scheduler)
+        self.guard, self.name = guard, name
+        if guard is not None:
+            guard.add_optimizer(name)
         # under torchrun: the gradients are averaged over the ranks before clipping and stepping
         self._averager = (
             distributed.GradientAverager(self.parameters) if distributed.is_distributed() else None
         )
 
     def __call__(self, loss: torch.Tensor) -> None:
-        """One step on the 0-d ``loss``; the scheduler is not stepped (see `step_scheduler`)."""
+        """One step on the 0-d ``loss``; the scheduler is not stepped (see `step_scheduler`).
+
+        Raises:
+            NonFiniteError: the loss or the gradient norm is NaN or inf (with a guard in "raise"
+                mode, on CPU; on CUDA the step is skipped and the guard's next check raises).
+        """
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self._averager is not None:
             self._averager()
+        checked = loss.detach()
         if self.grad_norm_clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.parameters, self.grad_norm_clip, foreach=True)
+            norm = torch.nn.utils.clip_grad_norm_(self.parameters, self.grad_norm_clip, foreach=True)
+            checked = checked + norm  # inf or NaN gradients give a non-finite norm
+        if self.guard is not None and self.guard.skips_step(self.name, checked, self.optimizer):
+            return
         self.optimizer.step()
 
     def step_scheduler(self, kl: torch.Tensor | float | None = None) -> None:

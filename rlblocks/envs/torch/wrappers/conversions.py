@@ -54,7 +54,23 @@ def owned_tensor(data: Any, dtype: type, shape: tuple[int, ...], device: torch.d
 def step_tensors(
     rewards: Any, terminated: Any, truncated: Any, num_envs: int, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(rewards float32, terminated bool, truncated bool), each (num_envs, 1), from env outputs."""
+    """(rewards float32, terminated bool, truncated bool), each (num_envs, 1), from env outputs.
+
+    Raises:
+        TypeError: a reward is None (numpy would silently turn it into NaN).
+    """
+    if rewards is None or (
+        (
+            isinstance(rewards, (list, tuple))
+            or (isinstance(rewards, np.ndarray) and rewards.dtype.kind == "O")
+        )
+        and any(reward is None for reward in np.ravel(np.asarray(rewards, dtype=object)))
+    ):
+        raise TypeError(
+            f"the environment's step() returned the reward {rewards!r}: a reward must be a number (one "
+            "float per env), never None. Fix the env's step(), or wrap the env to replace it, e.g. "
+            "gymnasium.wrappers.TransformReward(env, lambda reward: 0.0 if reward is None else reward)."
+        )
     shape = (num_envs, 1)
     return (
         owned_tensor(rewards, np.float32, shape, device),

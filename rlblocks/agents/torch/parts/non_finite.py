@@ -1,0 +1,316 @@
+"""`NonFiniteGuard`: NaN or inf from the environment, or in a loss, stops training with a clear error.
+
+A NaN observation or reward, or a loss that overflows (rewards of 1e38 square to inf), would make
+every parameter NaN within one update; training would go on and write NaN checkpoints. The guard
+checks without waiting for the device at every step:
+
+- `watch` keeps, on the device, per environment and column, whether every value seen since the
+  start was finite and the first step at which one was not (a few element-wise operations);
+- `OptimisationStep` asks `loss_is_finite` before each optimizer step: on CUDA a non-finite loss
+  skips the step on the device (fused Adam's ``found_inf``), so the parameters stay finite;
+- `check` reads the flags on the host: on CPU they are numpy views of the device tensors (an exact
+  read, no copy), on CUDA an asynchronous copy to pinned memory read once it has landed (a step
+  or two late, which the skipped optimizer steps make harmless); a checkpoint write waits for it.
+
+In the default mode "raise", a non-finite value raises `NonFiniteError` naming the environment,
+the step, the tensor, the environments' indices and a fix; in "warn-and-skip" the agent logs a
+warning and does not learn from it (the step is not stored; the optimizer step is skipped).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from rlblocks import logger
+
+NON_FINITE_MODES = ("raise", "warn-and-skip")
+"""The values of the agents' ``non_finite`` config key."""
+
+_FIX = (
+    "Fix the environment, or wrap it to clip or reset (e.g. gymnasium.wrappers.TransformObservation / "
+    "TransformReward with np.nan_to_num or np.clip, or a wrapper that ends the episode); "
+    'cfg["non_finite"] = "warn-and-skip" warns and skips such steps instead (for envs known to emit '
+    "NaN at reset)."
+)
+
+
+class NonFiniteError(RuntimeError):
+    """A NaN or inf arrived from the environment or appeared in a loss; the message says where."""
+
+
+class HostFlag:
+    """A 0-d bool tensor set on the device that the host reads without waiting for the device.
+
+    On CPU the tensor shares its memory with a numpy array, so a read is exact and costs nothing.
+    On CUDA `publish` starts a copy to pinned host memory (no wait) and `read` returns the last
+    copy that has landed (None before the first): a read lags the device by the copies in flight.
+    """
+
+    def __init__(self, device: torch.device, value: bool) -> None:
+        self._event: Any = None
+        self._last = value
+        if device.type == "cpu":
+            self._host = np.full((), value, dtype=np.bool_)
+            self.tensor = torch.from_numpy(self._host)
+            self._pinned = None
+        else:
+            self.tensor = torch.full((), value, dtype=torch.bool, device=device)
+            self._pinned = torch.full((), value, dtype=torch.bool, pin_memory=True)
+            self._host = self._pinned.numpy()
+
+    def publish(self) -> None:
+        """CUDA: copy the device value to the host asynchronously (unless a copy is in flight)."""
+        if self._pinned is None or (self._event is not None and not self._event.query()):
+            return
+        self._pinned.copy_(self.tensor, non_blocking=True)
+        self._event = torch.cuda.Event()
+        self._event.record(torch.cuda.current_stream(self.tensor.device))
+
+    def read(self, wait: bool = False) -> bool:
+        """The value on the host (CUDA: of the last copy that has landed; ``wait``: of the device now)."""
+        if self._pinned is None:
+            return bool(self._host)
+        if wait:
+            if self._event is not None:
+                self._event.synchronize()
+            self._event = None
+            self.publish()
+            self._event.synchronize()
+        if self._event is not None and self._event.query():
+            self._last = bool(self._host)
+        return self._last
+
+    def set(self, value: bool) -> None:
+        """Set the device value (and, on CUDA, forget the host's copy)."""
+        self.tensor.fill_(value)
+        self._last = value
+
+
+class NonFiniteGuard:
+    """Watches the environment's data and the losses; raises `NonFiniteError` (or warns and skips).
+
+    Args:
+        mode: "raise" or "warn-and-skip" (the agents' ``non_finite`` config key).
+        device: the agent's device.
+        agent_name: the agent's class name, for messages.
+
+    Attributes:
+        source: how messages name the environment (the trainer sets it: id and wrapper).
+        first_env: the index of the agent's first environment in the trainer's env (its scope).
+        timestep: the last watched step.
+        num_skipped: steps or optimizer steps skipped in "warn-and-skip" mode.
+    """
+
+    COLUMNS = ("states (observations)", "next_states (next observations)", "rewards")
+
+    def __init__(self, mode: str, device: torch.device, agent_name: str) -> None:
+        if mode not in NON_FINITE_MODES:
+            raise ValueError(
+                f'config key "non_finite" must be one of {", ".join(map(repr, NON_FINITE_MODES))}, got '
+                f'{mode!r}; use "raise" (the default) or "warn-and-skip"'
+            )
+        self.mode = mode
+        self.device = torch.device(device)
+        self.agent_name = agent_name
+        self.source = "the environment"
+        self.first_env = 0
+        self.timestep = 0
+        self.num_skipped = 0
+        self._is_all_finite: torch.Tensor | None = None
+        self._host_all_finite: np.ndarray | None = None
+        self._first_step: torch.Tensor | None = None
+        self._widths: tuple[int, ...] = ()
+        self._env_flag = HostFlag(self.device, True)
+        self._loss_flags: dict[str, tuple[HostFlag, torch.Tensor]] = {}
+
+    @property
+    def is_skipping(self) -> bool:
+        """Whether non-finite steps are skipped with a warning ("warn-and-skip") instead of raising."""
+        return self.mode == "warn-and-skip"
+
+    # ------------------------------------------------------------ environment data
+    def watch(
+        self, timestep: int, states: torch.Tensor, next_states: torch.Tensor, rewards: torch.Tensor
+    ) -> None:
+        """Fold one step's (N, ·) tensors into the per-env, per-column flags, on the device."""
+        self.timestep = timestep
+        num_envs = rewards.shape[0] if rewards.dim() else 1
+        parts = [
+            tensor if tensor.dim() == 2 else tensor.reshape(num_envs, -1)
+            for tensor in (states, next_states, rewards)
+        ]
+        is_finite = torch.isfinite(torch.cat(parts, dim=1))
+        if self._is_all_finite is None or self._is_all_finite.shape != is_finite.shape:
+            self._allocate(is_finite.shape, tuple(part.shape[1] for part in parts))
+        self._first_step.masked_fill_(self._is_all_finite, timestep)  # frozen once a value is not finite
+        self._is_all_finite.logical_and_(is_finite)
+        if self._host_all_finite is None:
+            torch.all(self._is_all_finite, out=self._env_flag.tensor)
+            self._env_flag.publish()
+
+    def _allocate(self, shape: torch.Size, widths: tuple[int, ...]) -> None:
+        self._widths = widths
+        self._first_step = torch.zeros(shape, dtype=torch.int64, device=self.device)
+        if self.device.type == "cpu":
+            self._host_all_finite = np.ones(tuple(shape), dtype=np.bool_)
+            self._is_all_finite = torch.from_numpy(self._host_all_finite)
+        else:
+            self._is_all_finite = torch.ones(shape, dtype=torch.bool, device=self.device)
+
+    def has_non_finite_data(self, wait: bool = False) -> bool:
+        """Whether a watched value was not finite (CUDA: as far as the host knows, unless ``wait``)."""
+        if self._is_all_finite is None:
+            return False
+        if self._host_all_finite is not None:
+            return not self._host_all_finite.all()
+        return not self._env_flag.read(wait)
+
+    def check(self, wait: bool = False) -> bool:
+        """Raise `NonFiniteError` (or warn, in "warn-and-skip") if a non-finite value was seen.
+
+        Returns:
+            True when something non-finite was found (and skipped); the flags start again.
+        """
+        found = False
+        if self.has_non_finite_data(wait):
+            message = self._data_message()
+            self._is_all_finite.fill_(True)
+            self._env_flag.set(True)
+            self._report(message)
+            found = True
+        for name, (flag, _) in self._loss_flags.items():
+            if not flag.read(wait):
+                flag.set(True)
+                self._report(self._loss_message(name))
+                found = True
+        return found
+
+    def _data_message(self) -> str:
+        bad = ~self._is_all_finite.cpu()
+        first_step = self._first_step.cpu()
+        lines, start = [], 0
+        for name, width in zip(self.COLUMNS, self._widths):
+            columns = slice(start, start + width)
+            start += width
+            rows = bad[:, columns].any(dim=1)
+            if not rows.any():
+                continue
+            envs = [self.first_env + index for index in torch.where(rows)[0].tolist()]
+            step = int(first_step[:, columns][bad[:, columns]].min())
+            lines.append(f"{name} of environment(s) {_listed(envs)}, first at timestep {step}")
+        return (
+            f"{self.agent_name}: non-finite values (NaN or inf) from {self.source} in "
+            f"{'; '.join(lines)}. Learning from them would turn every parameter into NaN. {_FIX}"
+        )
+
+    # ------------------------------------------------------------------ losses
+    def add_optimizer(self, name: str) -> None:
+        """Make the flags of optimizer ``name`` (at set-up: nothing is allocated while training)."""
+        self._loss_flags[name] = (HostFlag(self.device, True), torch.zeros((), device=self.device))
+
+    def skips_step(self, name: str, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> bool:
+        """Whether to skip optimizer ``name``'s step because ``loss`` (detached; + grad norm) is not finite.
+
+        On CPU the answer is read at once: "raise" mode raises here, before the step;
+        "warn-and-skip" warns and returns True. On another device the step is skipped on the
+        device instead (a fused Adam's ``found_inf``) and the check at the next step reports it.
+        """
+        flag, found_inf = self._loss_flags[name]
+        is_finite = torch.isfinite(loss)
+        if flag._pinned is None:
+            torch.all(is_finite, out=flag.tensor)
+            if flag.read():
+                return False
+            self._report(self._loss_message(name))
+            flag.set(True)
+            return True
+        flag.tensor.logical_and_(is_finite)
+        flag.publish()
+        if optimizer.defaults.get("fused"):
+            found_inf.copy_(~is_finite)
+            optimizer.found_inf = found_inf  # read by torch's fused Adam: 1 skips the step
+        return False
+
+    def _loss_message(self, name: str) -> str:
+        return (
+            f"{self.agent_name}: the loss of {name!r} is not finite (NaN or inf) near timestep "
+            f"{self.timestep} (env: {self.source}); the optimizer step was not taken. Usual causes: "
+            "rewards or observations so large that their squares or sums overflow float32 (e.g. 1e38: "
+            'scale them with cfg["rewards_shaper"] or a wrapper, or clip them), or a learning rate too '
+            f"large. {_FIX}"
+        )
+
+    # ---------------------------------------------------------------- reporting
+    def _report(self, message: str) -> None:
+        if not self.is_skipping:
+            raise NonFiniteError(message)
+        self.num_skipped += 1
+        if _is_power_of_ten(self.num_skipped):
+            logger.warning(f"{message} (skipped; {self.num_skipped} skipped so far)")
+
+
+class _FiniteRowsOnly:
+    """A preprocessor whose statistics learn from the finite rows only (see `finite_rows_only`)."""
+
+    def __init__(self, preprocessor: Any) -> None:
+        self.preprocessor = preprocessor
+
+    def __call__(self, x: torch.Tensor, train: bool = False, inverse: bool = False) -> torch.Tensor:
+        if train and not inverse:
+            is_finite_row = torch.isfinite(x.reshape(x.shape[0], -1)).all(dim=1)
+            if not is_finite_row.all():  # a read per call: "warn-and-skip" mode only
+                if is_finite_row.any():
+                    self.preprocessor(x[is_finite_row], train=True)
+                train = False
+        return self.preprocessor(x, train=train, inverse=inverse)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "preprocessor":  # not set yet (copying)
+            raise AttributeError(name)
+        return getattr(self.preprocessor, name)
+
+
+def finite_rows_only(preprocessor: Any) -> Any:
+    """``preprocessor`` whose training calls absorb only the rows without NaN or inf.
+
+    For "warn-and-skip" mode: the state preprocessor is trained in ``act``, before the step is
+    checked, and one NaN observation would turn its running statistics into NaN for good.
+    """
+    return _FiniteRowsOnly(preprocessor)
+
+
+def _is_power_of_ten(count: int) -> bool:
+    return str(count).rstrip("0") == "1"
+
+
+def _listed(indices: list[int], limit: int = 10) -> str:
+    shown = ", ".join(map(str, indices[:limit]))
+    return shown + (f" and {len(indices) - limit} more" if len(indices) > limit else "")
+
+
+def env_description(env: Any) -> str:
+    """How messages name ``env``: the gymnasium id (when one is found) and the wrapper's class."""
+    inner, env_id = env, None
+    for _ in range(16):
+        spec = getattr(inner, "spec", None)
+        env_id = getattr(spec, "id", None)
+        if env_id is None and getattr(inner, "envs", None):
+            env_id = getattr(getattr(inner.envs[0], "spec", None), "id", None)
+        if env_id is not None:
+            break
+        inner = getattr(inner, "_env", None) or getattr(inner, "env", None)
+        if inner is None:
+            break
+    name = type(env).__name__
+    return f"{env_id!r} ({name})" if env_id else name
+
+
+def describe_env_to(agent: Any, env: Any, first_env: int = 0) -> None:
+    """Tell ``agent``'s guard (if it has one) how to name ``env`` and where its envs start."""
+    guard = getattr(agent, "non_finite", None)
+    if isinstance(guard, NonFiniteGuard):
+        guard.source = env_description(env)
+        guard.first_env = first_env
