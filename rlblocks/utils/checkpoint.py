@@ -5,19 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import re
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
 
 import torch
 
-from rlblocks.utils import temporary_files
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file is missing, corrupted, untrusted or of the wrong kind."""
+from rlblocks.utils import load_bounds, load_errors, temporary_files
+from rlblocks.utils.load_errors import CheckpointError
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], suffix: str = "") -> None:
@@ -68,61 +64,73 @@ def safe_load(path: str | os.PathLike, map_location: str | torch.device | None =
 
     Raises:
         CheckpointError: the file is missing; it needs arbitrary unpickling, which would let it
-            run code (the message names what it asked for and starts "refused to load"); or it is
-            not a readable torch file (corrupted, truncated or another format).
+            run code (the message names what it asked for and starts "refused to load"); it
+            declares more data than a file of its size can hold (see `rlblocks.utils.load_bounds`);
+            or it is not a readable torch file (corrupted, truncated or another format).
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint {path!r} does not exist (or is not a file); check the path.")
     with open(path, "rb") as stream:
-        is_pickle = stream.read(1) == _PICKLE_PROTOCOL_MARKER
+        return weights_only_load(stream, path, map_location)
+
+
+def weights_only_load(
+    stream: BinaryIO,
+    origin: str,
+    map_location: str | torch.device | None = "cpu",
+    allowed_globals: Sequence[Any] = (),
+    unreadable: Callable[[str, str], str] | None = None,
+) -> Any:
+    """``torch.load(stream, weights_only=True)``, its errors translated (the one load path of rlblocks).
+
+    Args:
+        stream: a seekable binary stream at the start of the file.
+        origin: the file (or ``archive:member``) named in messages.
+        map_location: as for `torch.load`.
+        allowed_globals: further globals to allow (`torch.serialization.safe_globals`).
+        unreadable: ``(origin, cause) -> message`` for a file that is not a torch file; the
+            default says "not a readable torch checkpoint (corrupted, truncated or another format?)".
+
+    Raises:
+        CheckpointError: refused (the object named, never torch's ``weights_only=False`` advice),
+            too large for its size, or unreadable.
+    """
+    head = load_errors.read_head(stream)
+    load_bounds.check_torch_file(stream, origin)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), torch.serialization.safe_globals(list(allowed_globals)):
             # a plain pickle of protocol > 2 makes torch ask for an issue report before refusing it
             warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
-            return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        needs = _unsafe_content(str(error))
-        if needs is None and not is_pickle:
-            raise _unreadable(path, error) from error
-        raise CheckpointError(
-            f"refused to load {path!r}: {needs or 'it is a pickle the weights-only loader cannot read'}; "
-            "unpickling it could run code from the file, so only tensors and plain containers are "
-            "loaded. If you trust the file, convert it once in a separate Python session: load it with "
-            "torch.load and weights_only=False, then torch.save only its tensors (e.g. its 'model' entry)."
-        ) from error
+            return torch.load(stream, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises many kinds (RuntimeError, EOFError, KeyError...) on bad bytes
-        raise _unreadable(path, error) from error
+        raise load_error(error, origin, head, unreadable) from error
+
+
+def load_error(
+    error: BaseException, origin: str, head: bytes, unreadable: Callable[[str, str], str] | None = None
+) -> CheckpointError:
+    """The `CheckpointError` for a failed weights-only load of a file starting with ``head``."""
+    raw_pickle = not head.startswith(_ZIP_MAGIC) and load_errors.is_pickle(head)
+    refused = isinstance(error, pickle.UnpicklingError) and (
+        load_errors.is_refusal(error) or head[:1] == _PICKLE_PROTOCOL_MARKER
+    )
+    if refused and (raw_pickle or "Unsupported operand" not in str(error)):
+        name = load_errors.refused_global(error, head if raw_pickle else None)
+        return CheckpointError(load_errors.refusal_message(origin, name))
+    cause = load_errors.cause(error)
+    if unreadable is not None:
+        return CheckpointError(unreadable(origin, cause))
+    return CheckpointError(
+        f"{origin!r} is not a readable torch checkpoint (corrupted, truncated or another format?): {cause}"
+    )
 
 
 _PICKLE_PROTOCOL_MARKER = b"\x80"
 """First byte of a pickle of protocol 2 or later (a legacy torch file or a plain pickle)."""
 
-
-def _unsafe_content(message: str) -> str | None:
-    """What torch's weights-only loader refused to build, from its message; None if it does not say."""
-    match = re.search(r"Unsupported global: GLOBAL (\S+)", message)
-    if match:
-        return f"it holds {match.group(1)}, which is not a tensor or plain container"
-    if "Can only build" in message or "Unsupported class" in message:
-        return "it holds objects other than tensors and plain containers"
-    return None
-
-
-def _unreadable(path: str, error: BaseException) -> CheckpointError:
-    return CheckpointError(
-        f"{path!r} is not a readable torch checkpoint (corrupted, truncated or another format?): "
-        f"{_cause(error)}"
-    )
-
-
-def _cause(error: BaseException) -> str:
-    """The informative line of a torch loading error (torch's first lines are generic advice)."""
-    for line in str(error).splitlines():
-        if line.strip().startswith(("Unsupported", "invalid load key", "PytorchStreamReader")):
-            return line.strip()
-    text = first_line(error)
-    return text if text == type(error).__name__ else f"{type(error).__name__}: {text}"
+_ZIP_MAGIC = b"PK"
+"""First bytes of a zip archive (torch's own file format, an SB3 file)."""
 
 
 def first_line(error: BaseException) -> str:

@@ -13,13 +13,17 @@ import csv
 import datetime
 import io
 import os
+import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import IO
 
 import numpy as np
 import torch
 
-from rlblocks.utils.checkpoint import CheckpointError, atomic_save, atomic_write, first_line, safe_load
+from rlblocks.utils import load_bounds, load_errors
+from rlblocks.utils.checkpoint import CheckpointError, atomic_save, atomic_write, safe_load
+from rlblocks.utils.load_errors import shorten
 from rlblocks.utils.suggest import did_you_mean
 
 EXPORT_FORMATS = ("pt", "npz", "csv")
@@ -88,21 +92,18 @@ def read_memory_file(
 
     Raises:
         ValueError: the extension is not .pt or .npz (csv files are export-only).
-        CheckpointError: the file is missing, corrupted, or holds something else than arrays.
+        CheckpointError: the file is missing, corrupted, holds something else than arrays, or
+            declares more data than it holds (checked before anything is allocated).
     """
     if path.endswith(".pt"):
         data = safe_load(path, map_location=device)
         if not isinstance(data, Mapping):
             raise CheckpointError(f"{path!r} holds a {type(data).__name__}, not a memory (dict of tensors).")
-        tensors = {str(name): tensor for name, tensor in data.items()}
+        tensors = {str(name): _stored_tensor(path, str(name), value) for name, value in data.items()}
     elif path.endswith(".npz"):
         if not os.path.isfile(path):
             raise CheckpointError(f"memory file {path!r} does not exist (or is not a file); check the path.")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                tensors = {name: torch.from_numpy(data[name]).to(device) for name in data.files}
-        except ValueError as error:  # numpy's answer to object arrays with allow_pickle=False
-            raise CheckpointError(f"refused to load {path!r}: {first_line(error)}") from error
+        tensors = {name: torch.from_numpy(array).to(device) for name, array in _read_npz(path).items()}
     elif path.endswith(".csv"):
         raise ValueError(
             f"cannot load {path!r}: csv is an export-only format (dtypes and the buffer position are "
@@ -115,6 +116,67 @@ def read_memory_file(
         return tensors, None
     memory_index, env_index, filled = (int(value) for value in indexes.tolist())
     return tensors, (memory_index, env_index, bool(filled))
+
+
+def _stored_tensor(path: str, name: str, value: object) -> torch.Tensor:
+    """A tensor of a "pt" memory file, refused if it is not one or declares more than it stores.
+
+    An expanded view (stride 0) of a one-element storage can declare any shape; building a
+    memory tensor of that shape would allocate it, so only tensors backed by their own data load.
+    """
+    if not torch.is_tensor(value):
+        raise CheckpointError(
+            f"{path!r}: entry {shorten(name, 100)!r} is a {type(value).__name__}, not a tensor; memory files "
+            "map tensor names to (memory_size, num_envs, ...) tensors."
+        )
+    declared = value.numel() * value.element_size()
+    if declared > value.untyped_storage().nbytes():
+        raise CheckpointError(
+            f"{path!r}: tensor {shorten(name, 100)!r} declares shape {tuple(value.shape)} ({declared} "
+            f"bytes) but stores {value.untyped_storage().nbytes()} bytes (an expanded or overlapping "
+            "view); loading it would allocate memory the file does not hold. Save it with Memory.save."
+        )
+    return value
+
+
+def _read_npz(path: str) -> dict[str, np.ndarray]:
+    """The arrays of an "npz" memory file, their declared sizes checked before any is read.
+
+    Raises:
+        CheckpointError: a damaged archive, an array header declaring more data than the file
+            holds, a member that would expand past `load_bounds.MAX_COMPRESSION_RATIO`, or an
+            object array (pickled objects).
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            load_bounds.check_archive(archive, path)
+            for member in archive.namelist():
+                if member.endswith(".npy"):
+                    try:
+                        load_bounds.npy_header(archive, member)
+                    except CheckpointError as error:
+                        raise CheckpointError(f"cannot load memory file {path!r}: {error}") from None
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except CheckpointError:
+        raise
+    except ValueError as error:  # numpy's answer to object arrays with allow_pickle=False
+        if "allow_pickle" not in str(error):
+            raise _damaged_npz(path, error) from error
+        raise CheckpointError(
+            f"refused to load {path!r}: it holds an array of Python objects, which numpy would unpickle "
+            "(and unpickling could run code from the file); memory files hold numeric arrays only."
+        ) from error
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, KeyError) as error:
+        raise _damaged_npz(path, error) from error
+    return arrays
+
+
+def _damaged_npz(path: str, error: BaseException) -> CheckpointError:
+    return CheckpointError(
+        f"{path!r} is not a readable .npz memory file (corrupted, truncated or another format?): "
+        f"{load_errors.cause(error)}"
+    )
 
 
 def _write_csv(stream: IO[bytes], tensors: Mapping[str, torch.Tensor], num_valid_rows: int) -> None:

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import io
 import os
-import pickle
 import zipfile
 from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
-from rlblocks.utils.checkpoint import CheckpointError, first_line
+from rlblocks.utils import load_bounds
+from rlblocks.utils.checkpoint import CheckpointError
+from rlblocks.utils.load_errors import cause, is_code_running, pickle_globals, refusal_message, short_repr
 from rlblocks.utils.migration.inert_pickle import Inert, inert_load
 from rlblocks.utils.migration.loading import SUPPORTED, load_weights_only
 
@@ -52,6 +53,7 @@ def read_policy_state_dict(path: str) -> dict[str, torch.Tensor]:
                 f"cannot migrate from {path!r}: a zip archive without a {POLICY_MEMBER!r} member "
                 f"(members: {members[:10]}); {SUPPORTED}."
             )
+        load_bounds.check_archive(archive, path)
         data = archive.read(POLICY_MEMBER)
     state_dict = load_weights_only(io.BytesIO(data), f"{path}:{POLICY_MEMBER}")
     if not isinstance(state_dict, dict) or not all(torch.is_tensor(value) for value in state_dict.values()):
@@ -77,23 +79,29 @@ def read_vec_normalize(path: str | os.PathLike) -> VecNormalizeStatistics:
             (for example dict observations, whose statistics are per key).
     """
     path = os.fspath(path)
+    with open(path, "rb") as stream:
+        data = stream.read()
+    risky = [name for name in pickle_globals(data) if is_code_running(name)]
+    if risky:  # inert, it would do nothing; but such a file is hostile or damaged: name what it holds
+        raise CheckpointError(refusal_message(path, risky[0]))
     try:
-        with open(path, "rb") as stream:
-            wrapper = inert_load(stream.read())
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as error:
+        wrapper = inert_load(data)
+    except Exception as error:  # a damaged pickle raises many kinds (KeyError, struct.error, ...)
         raise CheckpointError(
-            f"{path!r} is not a readable VecNormalize pickle ({first_line(error)})"
+            f"{path!r} is not a readable VecNormalize pickle (corrupted, truncated or another format?): "
+            f"{cause(error)}"
         ) from error
     if not isinstance(wrapper, Inert) or not wrapper.qualified_name.endswith("VecNormalize"):
         raise CheckpointError(
-            f"{path!r} holds {wrapper!r}, not a stable-baselines3 VecNormalize (saved with VecNormalize.save)"
+            f"{path!r} holds {short_repr(wrapper)}, not a stable-baselines3 VecNormalize (saved with "
+            "VecNormalize.save)"
         )
     statistics = wrapper.attribute("obs_rms")
     mean, var = _attribute(statistics, "mean"), _attribute(statistics, "var")
     if not isinstance(mean, np.ndarray) or not isinstance(var, np.ndarray):
         raise CheckpointError(
-            f"{path!r}: VecNormalize.obs_rms is {statistics!r}, not one RunningMeanStd with array mean/var "
-            "(dict observation spaces keep one per key; they are not supported)."
+            f"{path!r}: VecNormalize.obs_rms is {short_repr(statistics)}, not one RunningMeanStd with "
+            "array mean/var (dict observation spaces keep one per key; they are not supported)."
         )
     return VecNormalizeStatistics(
         mean=mean.astype(np.float64),

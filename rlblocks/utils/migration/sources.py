@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
+from rlblocks.utils import load_bounds
 from rlblocks.utils.checkpoint import CheckpointError
+from rlblocks.utils.load_errors import shorten
 from rlblocks.utils.migration import rl_games, sb3
 from rlblocks.utils.migration.loading import SUPPORTED, load_weights_only
 
@@ -100,13 +103,19 @@ def check_zip_integrity(path: str) -> None:
     torch's zip reader does not check the CRCs, so a flipped byte in a weight would migrate silently.
 
     Raises:
-        CheckpointError: a member does not match its CRC, or the archive is damaged.
+        CheckpointError: a member does not match its CRC, the archive is damaged, or a member
+            declares more than its compressed size allows (`rlblocks.utils.load_bounds`).
     """
     try:
         with zipfile.ZipFile(path) as archive:
+            load_bounds.check_archive(archive, path)  # before testzip decompresses every member
             damaged = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise CheckpointError(f"cannot migrate from {path!r}: a damaged zip archive ({error}).") from error
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as error:
+        raise CheckpointError(
+            f"cannot migrate from {path!r}: a damaged zip archive ({shorten(str(error), 300)})."
+        ) from error
     if damaged is not None:
         raise CheckpointError(
             f"cannot migrate from {path!r}: its member {damaged!r} does not match its CRC-32 (a flipped or "

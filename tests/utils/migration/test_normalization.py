@@ -146,6 +146,6 @@ def test_a_malicious_pickle_is_not_taken_for_vec_normalize(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "vec_normalize.pkl"
     path.write_bytes(pickle.dumps({"VecNormalize": CreatesMarker(marker)}))
-    with pytest.raises(CheckpointError, match="not a stable-baselines3 VecNormalize"):
+    with pytest.raises(CheckpointError, match=r"refused to load .*vec_normalize.pkl.*it holds io.open"):
         load_normalization(path=str(path))
     assert not marker.exists()
