@@ -343,14 +343,13 @@ class Trainer:
             agent.set_running_mode(mode)
 
     def _progress_bar(self, initial: int, total: int) -> ProgressBar:
-        """Progress over the timesteps `initial..total` in env steps, as `progress` and
-        `disable_progressbar` say."""
+        """Progress over the timesteps `initial..total` in env steps (`progress`, `disable_progressbar`)."""
         return ProgressBar(
             self._agents,
             initial,
             total,
             disable=True if distributed.rank() != 0 else self.disable_progressbar,  # torchrun: rank 0 only
-            env_steps_per_timestep=int(getattr(self.env, "num_envs", 1)),
+            env_steps_per_timestep=int(getattr(self.env, "num_envs", 1)) * distributed.world_size(),
             mode=self.cfg.progress,
         )
 

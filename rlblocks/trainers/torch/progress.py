@@ -4,7 +4,7 @@ On a terminal the bar shows env steps, env steps/s and the agents' recent mean r
 is not a terminal (a log file on a cluster, CI) a redrawn bar would pile up into one endless line,
 so a plain line is printed every `line_seconds` instead::
 
-    [rlblocks] 40,960/200,000 env steps (20%) | 4,612 env steps/s | mean return 231 | Loss/Policy -0.0123 | ETA 0:00:34
+    [rlblocks] 40,960/200,000 env steps (20%) | 4,612 env steps/s | mean return 231 | ETA 0:00:34
 
 The per-step cost is one counter update and one clock read; the mean return and the losses (the
 values the agent last wrote to TensorBoard, already on the host) are read at most every
