@@ -150,7 +150,7 @@ def test_sequence_passes_equal_the_acting_outputs_and_a_step_by_step_replay(name
             torch.testing.assert_close(next_q_values, expected, atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("name", ["sac", "td3"])
+@pytest.mark.parametrize("name", ["sac", "td3", "ddpg"])
 def test_stored_states_are_the_input_states_and_ended_envs_restart_from_zero(name):
     """Each stored state is the one fed in at that step: the previous one advanced by the model,
     or zero after an episode end (terminated or truncated)."""
@@ -177,6 +177,20 @@ def test_stored_states_are_the_input_states_and_ended_envs_restart_from_zero(nam
                     ended = bool(terminated[env] | truncated[env])
                     assert bool((state[timestep + 1, env] == 0).all()) == ended
         model.train(True)
+
+
+@pytest.mark.parametrize("name", ["sac", "td3", "ddpg"])
+def test_a_batch_never_splits_a_sequence(name):
+    """Every sampled run is L + 1 consecutive steps of one env (the memory wraps: slot 15 -> 0), and
+    the batch's B·L transitions are those runs' first L steps, run by run."""
+    agent = make_agent(name)
+    roll(agent, name)
+    batch, slots, envs = sampled(agent)
+    assert slots.shape == (64, LENGTH + 1)
+    assert bool((envs == envs[:, :1]).all())
+    assert bool(((slots[:, 1:] - slots[:, :-1]) % MEMORY_SIZE == 1).all())
+    stored = agent.memory.get_tensor_by_name("actions")
+    torch.testing.assert_close(batch.actions, stored[slots[:, :-1], envs[:, :-1]].flatten(0, 1))
 
 
 @pytest.mark.parametrize("name", ["sac", "ddpg"])

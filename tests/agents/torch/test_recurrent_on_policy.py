@@ -280,9 +280,10 @@ def test_states_are_made_for_the_envs_acted_on():
     assert agent.recurrent.states["policy"][0].shape == (1, 2, 16)
 
 
-def test_minibatches_hold_whole_shuffled_sequences():
+@pytest.mark.parametrize("algo", sorted(AGENTS))
+def test_minibatches_hold_whole_shuffled_sequences(algo):
     torch.manual_seed(7)
-    agent = make_agent("ppo", cfg={"mini_batches": 3})
+    agent = make_agent(algo, cfg={"mini_batches": 3})
     drive(agent, ROLLOUTS - 1)
     with torch.no_grad():
         actions = agent.act(torch.randn(NUM_ENVS, 2), ROLLOUTS - 1, 1000)[0]
