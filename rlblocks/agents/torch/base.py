@@ -140,7 +140,8 @@ class Agent:
         self._is_distributed = distributed.is_distributed()
         self._writes_files = not self._is_distributed or distributed.rank() == 0
         """Whether this process writes logs and checkpoints: under torchrun only rank 0 does."""
-        self._rank_num_envs = 0
+        self._num_envs = 0
+        """Envs this process steps (read from the rewards' shape): TensorBoard steps are env steps."""
         experiment = self.cfg.experiment
         self.experiment_dir = os.path.join(
             experiment.directory or os.path.join(os.getcwd(), "runs"),
@@ -267,8 +268,7 @@ class Agent:
             NonFiniteError: a non-finite observation or reward, or loss (in "raise" mode).
         """
         self.episode_statistics.record(rewards, terminated, truncated, self.episode_end_hint)
-        if self._is_distributed:
-            self._rank_num_envs = rewards.shape[0]
+        self._num_envs = rewards.shape[0]
         if self.training:
             self.non_finite.watch(timestep, states, next_states, rewards)
             # "warn-and-skip" must know before storing: it waits for the device (a read per step on CUDA)
@@ -342,13 +342,21 @@ class Agent:
         """Write the aggregated tracking data and episode statistics to TensorBoard, then clear them."""
         self._track_episodes()
         if self._is_distributed:  # every rank steps as many envs (torchrun runs one script per rank)
-            self.track_data(tags.GLOBAL_ENV_STEPS, timestep * self._rank_num_envs * distributed.world_size())
+            self.track_data(tags.GLOBAL_ENV_STEPS, self.env_steps(timestep))
         values = self.metrics.pop()
         self.last_written = values
         if self.writer is not None:
             for tag, value in values.items():
-                self.writer.add_scalar(tag, value, timestep)
+                self.writer.add_scalar(tag, value, self.env_steps(timestep))
             self.writer.flush()
+
+    def env_steps(self, timestep: int) -> int:
+        """Environment steps after ``timestep`` trainer steps, summed over envs and torchrun ranks.
+
+        TensorBoard's x-axis (and so `rlblocks plot`'s and curve.png's) is in env steps, so runs
+        with 1 and 8 envs line up; ``timestep`` keeps skrl's trainer-step meaning.
+        """
+        return timestep * max(self._num_envs, 1) * distributed.world_size()
 
     def _track_episodes(self) -> None:
         """Add the episodes finished since the last write to the tracked data."""
@@ -365,7 +373,7 @@ class Agent:
 
             self.eval_writer = SummaryWriter(log_dir=os.path.join(self.experiment_dir, "eval"))
         for tag, value in self._episode_scalars().items():
-            self.eval_writer.add_scalar(tag, value, step)
+            self.eval_writer.add_scalar(tag, value, self.env_steps(step))
         self.eval_writer.flush()
 
     def _episode_scalars(self) -> dict[str, float]:
@@ -396,7 +404,8 @@ class Agent:
     def build_state_preprocessor(self) -> Any:
         """The configured ``state_preprocessor`` of observations (checkpoint entry "state_preprocessor").
 
-        In "warn-and-skip" mode its statistics learn from the finite rows only (`finite_rows_only`).
+        In "warn-and-skip" mode it learns from the finite rows only and gives the policy 0 for a
+        non-finite value (`finite_rows_only`).
         """
         cfg = self.cfg
         preprocessor = self.build_preprocessor(
@@ -405,7 +414,7 @@ class Agent:
             cfg.state_preprocessor_kwargs,
             self.observation_space,
         )
-        if self.non_finite.is_skipping and cfg.state_preprocessor is not None:
+        if self.non_finite.is_skipping:
             return finite_rows_only(preprocessor)
         return preprocessor
 

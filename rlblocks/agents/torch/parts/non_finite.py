@@ -253,19 +253,20 @@ class NonFiniteGuard:
 
 
 class _FiniteRowsOnly:
-    """A preprocessor whose statistics learn from the finite rows only (see `finite_rows_only`)."""
+    """A state preprocessor for "warn-and-skip" mode (see `finite_rows_only`)."""
 
     def __init__(self, preprocessor: Any) -> None:
         self.preprocessor = preprocessor
 
     def __call__(self, x: torch.Tensor, train: bool = False, inverse: bool = False) -> torch.Tensor:
-        if train and not inverse:
-            is_finite_row = torch.isfinite(x.reshape(x.shape[0], -1)).all(dim=1)
-            if not is_finite_row.all():  # a read per call: "warn-and-skip" mode only
-                if is_finite_row.any():
-                    self.preprocessor(x[is_finite_row], train=True)
-                train = False
-        return self.preprocessor(x, train=train, inverse=inverse)
+        if inverse:
+            return self.preprocessor(x, train=train, inverse=inverse)
+        is_finite_row = torch.isfinite(x.reshape(x.shape[0], -1)).all(dim=1)
+        if is_finite_row.all():  # a read per call: "warn-and-skip" mode only
+            return self.preprocessor(x, train=train)
+        if train and is_finite_row.any():
+            self.preprocessor(x[is_finite_row], train=True)
+        return torch.nan_to_num(self.preprocessor(x), nan=0.0, posinf=0.0, neginf=0.0)
 
     def __getattr__(self, name: str) -> Any:
         if name == "preprocessor":  # not set yet (copying)
@@ -274,10 +275,11 @@ class _FiniteRowsOnly:
 
 
 def finite_rows_only(preprocessor: Any) -> Any:
-    """``preprocessor`` whose training calls absorb only the rows without NaN or inf.
+    """``preprocessor`` that learns from the finite rows only and puts 0 where its output is not finite.
 
     For "warn-and-skip" mode: the state preprocessor is trained in ``act``, before the step is
-    checked, and one NaN observation would turn its running statistics into NaN for good.
+    checked, and one NaN observation would turn its running statistics into NaN for good; and a
+    policy acting on NaN would send NaN actions to the env (a Pendulum's state then stays NaN).
     """
     return _FiniteRowsOnly(preprocessor)
 
