@@ -103,7 +103,7 @@ def test_evaluation_logs_episode_returns_and_lengths_to_its_own_tensorboard_run(
     trainer.eval()
     returns = scalars(tmp_path / "run" / "eval", "Reward / Total reward (mean)")
     lengths = scalars(tmp_path / "run" / "eval", "Episode / Total timesteps (mean)")
-    assert [step for step, _ in returns] == [20, 40, 60]
+    assert [step for step, _ in returns] == [40, 80, 120]  # env steps: timesteps 20, 40, 60 x 2 envs
     assert all(5 <= value <= 15 for _, value in returns)
     assert returns == lengths  # reward 1 per step
     assert agent.timestep == 0  # evaluation does not count training steps
