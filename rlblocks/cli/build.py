@@ -3,26 +3,57 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 import os
+import re
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium
 import torch
-
 from rlblocks.cli import config as run_config
 from rlblocks.cli import registry
 from rlblocks.cli.models import build_models
 from rlblocks.cli.registry import CLIError
+from rlblocks.envs.torch.atari import ATARI_EXTRA, atari_wrappers, is_atari_env, register_atari_envs
 from rlblocks.utils import spaces
 from rlblocks.utils.seeding import set_seed
 
+ENV_PACKAGE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def import_env_packages(names: Sequence[str]) -> None:
+    """Import the packages named by ``--env-package`` so that they register their environments.
+
+    Only names given on the command line are imported (a config file never names code to run).
+
+    Raises:
+        CLIError: a name that is not a module path, or a package whose import fails.
+    """
+    for name in names:
+        if not ENV_PACKAGE_NAME.match(name):
+            raise CLIError(
+                f"--env-package {name!r} is not a Python module name; give a package that registers "
+                "gymnasium environments when imported, e.g. --env-package ale_py or --env-package my_envs"
+            )
+        try:
+            module = importlib.import_module(name)
+        except Exception as error:  # a user's package may raise anything while importing
+            raise CLIError(
+                f"--env-package {name!r}: importing it failed ({type(error).__name__}: {error}); "
+                f"install it (pip install ...) or check the name"
+            ) from None
+        gymnasium.register_envs(module)
+
 
 def check_env_id(env_id: str) -> None:
-    """Raise unless gymnasium knows ``env_id``.
+    """Raise unless gymnasium knows ``env_id`` (ale-py's Atari ids are registered first if installed).
 
     Raises:
         CLIError: unknown id; the message lists the close registered ids.
     """
+    if env_id not in gymnasium.envs.registry and not register_atari_envs() and env_id.startswith("ALE/"):
+        raise CLIError(f"{env_id!r} is an Atari environment, which needs ale-py: {ATARI_EXTRA}")
     registered = list(gymnasium.envs.registry)
     if env_id in registered:
         return
@@ -36,6 +67,8 @@ def make_env(
 ) -> Any:
     """The config's environment as a seeded gymnasium sync vector env, wrapped for rlblocks.
 
+    An Atari env (ale-py) gets gymnasium's standard preprocessing (`rlblocks.envs.torch.atari`).
+
     Raises:
         CLIError: unknown id, an env gymnasium cannot make, or spaces the CLI cannot handle.
     """
@@ -46,8 +79,14 @@ def make_env(
     kwargs = dict(config.env_kwargs)
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
+    wrappers = None
+    if is_atari_env(config.env):  # the standard preprocessing: (4, 84, 84) uint8 frame stacks
+        kwargs.setdefault("frameskip", 1)
+        wrappers = atari_wrappers()
     try:
-        env = gymnasium.make_vec(config.env, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+        env = gymnasium.make_vec(
+            config.env, num_envs=num_envs, vectorization_mode="sync", wrappers=wrappers, **kwargs
+        )
     except Exception as error:  # gymnasium raises many kinds (missing extras, bad kwargs)
         raise CLIError(f"gymnasium cannot make {config.env!r}: {type(error).__name__}: {error}") from error
     env.reset(seed=config.seed)

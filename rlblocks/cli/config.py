@@ -3,7 +3,8 @@
 Layers, later ones winning (dicts merge key by key):
 
 1. ``configs/<algo>.yaml``: the algorithm's defaults for any environment;
-2. ``configs/<algo>_<EnvId>.yaml``: tuned values for a standard pair (e.g. ppo_CartPole-v1);
+2. ``configs/<algo>_<EnvId>.yaml``: tuned values for a standard pair (e.g. ppo_CartPole-v1; a "/"
+   in the id is written "-": dqn_ALE-Pong-v5);
 3. the user's ``--config FILE.yaml``;
 4. command-line options (``--timesteps``, ``--num-envs``, ``--seed``, ``--device``).
 
@@ -23,7 +24,6 @@ from typing import Any
 
 import torch
 import yaml
-
 from rlblocks.cli import registry
 from rlblocks.cli.registry import CLIError
 from rlblocks.utils.config import Config, ConfigKeyError
@@ -137,7 +137,7 @@ def resolve(
     env_id = env or user.get("env") or default_env(algorithm)
     layers = [
         packaged_config(algorithm.name),
-        packaged_config(f"{algorithm.name}_{env_id}"),
+        packaged_config(pair_name(algorithm.name, env_id)),
         user,
         {key: value for key, value in (overrides or {}).items() if value is not None},
         {"algo": algorithm.name, "env": env_id},
@@ -146,6 +146,11 @@ def resolve(
     for layer in layers:
         merged = merge(merged, layer)
     return from_dict(merged)
+
+
+def pair_name(algo: str, env_id: str) -> str:
+    """The stem of the ready config of a pair: ``<algo>_<env id>``, "/" written "-" (dqn_ALE-Pong-v5)."""
+    return f"{algo}_{env_id.replace('/', '-')}"
 
 
 def default_env(algorithm: registry.Algorithm) -> str:

@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import nn
-
 from rlblocks.agents.torch.functional.squashing import squash
 from rlblocks.cli import build
 from rlblocks.cli import run_dir as runs
@@ -46,7 +44,8 @@ from rlblocks.cli.evaluate import load_agent
 from rlblocks.cli.registry import CLIError
 from rlblocks.models.torch import CategoricalMixin, GaussianMixin, MultivariateGaussianMixin, TabularMixin
 from rlblocks.trainers.torch.evaluation import evaluation_step
-from rlblocks.utils import spaces
+from rlblocks.utils import images, spaces
+from torch import nn
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".torchscript.pt"}
 TOLERANCE = 1e-5
@@ -64,6 +63,9 @@ def state_names(num_states: int) -> tuple[list[str], list[str]]:
 
 class ExportedPolicy(nn.Module):
     """Raw (N, num_observations) float32 observations -> the deterministic (N, A) actions.
+
+    Image observations (`rlblocks.utils.images`) go in raw, as the env gives them: uint8
+    (N, *space.shape), e.g. (N, 4, 84, 84); the policy's encoder scales them.
 
     A recurrent policy takes its current states after the observations and returns its next ones
     after the actions: ``forward(observations, *states) -> (actions, *next_states)``, each state
@@ -98,13 +100,15 @@ class ExportedPolicy(nn.Module):
             self.register_buffer("high", high)
         elif choice in ("mean", "squash"):
             self.choice = "output_of_compute"
+        self.takes_images = images.is_image_space(getattr(policy, "observation_space", None))
+        """Observations are uint8 images, fed to the policy as they are (not cast to float32)."""
         specification = policy.get_specification().get("rnn", {}) or {}
         self.state_sizes = [tuple(int(item) for item in size) for size in specification.get("sizes", [])]
         """(num_layers·D, num_envs, hidden) of each recurrent state; [] for a feed-forward policy."""
 
     def forward(self, observations: torch.Tensor, *rnn_states: torch.Tensor) -> Any:
         """Actions for a batch of raw observations (and, recurrent, the next states)."""
-        states = observations.to(torch.float32)
+        states = observations if self.takes_images else observations.to(torch.float32)
         if self.preprocessor is not None:
             states = self.preprocessor(states)
         inputs = {"states": states, "rnn": list(rnn_states)} if self.state_sizes else {"states": states}
@@ -214,7 +218,12 @@ def sample_observations(config: Any, count: int = 64) -> torch.Tensor:
             states, _ = environment.reset()  # the observations to act on next (see Wrapper)
     finally:
         environment.close()
-    return torch.cat(rows).to(torch.float32)
+    return as_exported_inputs(torch.cat(rows))
+
+
+def as_exported_inputs(observations: torch.Tensor) -> torch.Tensor:
+    """Observations as the exported file takes them: uint8 images stay uint8, the rest is float32."""
+    return observations if observations.dtype == torch.uint8 else observations.to(torch.float32)
 
 
 def episode_steps(agent: Any, config: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
@@ -234,7 +243,7 @@ def episode_steps(agent: Any, config: Any) -> tuple[torch.Tensor, torch.Tensor, 
         states, _ = environment.reset()
         is_start = True
         while len(rows) < MAX_PARITY_STEPS and (len(rows) < PARITY_STEPS or not is_start):
-            rows.append(states.to(torch.float32))
+            rows.append(as_exported_inputs(states))
             starts.append(is_start)
             step = evaluation_step(agent, states, environment.step, len(rows) - 1, MAX_PARITY_STEPS)
             actions.append(step.actions)

@@ -24,17 +24,24 @@ def test_the_standard_pairs_have_ready_configs():
     expected = {"ppo_CartPole-v1", "ppo_Pendulum-v1", "sac_Pendulum-v1", "td3_Pendulum-v1"}
     expected |= {"ddpg_Pendulum-v1", "dqn_CartPole-v1", "a2c_CartPole-v1", "trpo_CartPole-v1"}
     expected |= {"rpo_Pendulum-v1", "cem_CartPole-v1", "q_learning_FrozenLake-v1", "sarsa_Taxi-v4"}
+    expected |= {"dqn_ALE-Pong-v5", "ppo_ALE-Pong-v5", "td3_HalfCheetah-v5"}
+    expected |= {
+        f"{algo}_{env}-v5" for algo in ("ppo", "sac") for env in ("HalfCheetah", "Hopper", "Walker2d", "Ant")
+    }
     assert expected <= set(PAIRS)
 
 
 @pytest.mark.parametrize("name", PAIRS)
 def test_ready_config_builds_its_agent(name):
     algo, env_id = split_pair(name)
+    env_id = run_config.packaged_config(name).get("env", env_id)  # "ALE-Pong-v5" is ALE/Pong-v5
+    assert run_config.pair_name(algo, env_id) == name
     config = run_config.resolve(algo, env_id)
     assert (config.algo, config.env) == (algo, env_id)
     environment = build.make_env(config, num_envs=2)
     try:
         config = run_config.complete(config, environment.action_space)
+        config.memory["memory_size"] = min(config.memory.get("memory_size", 1), 1000)  # no GBs of replay
         agent = build.build_agent(
             config,
             environment.observation_space,
