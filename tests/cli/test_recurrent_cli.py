@@ -204,3 +204,18 @@ def test_export_of_a_recurrent_policy_takes_and_returns_the_states(gru_pendulum_
     assert (stateless[1:] - exported[1:]).abs().max() > 1e-3
     actions, next_state = run(torch.zeros(4, 3), *zero_states(policy, 4))  # any number of envs at once
     assert actions.shape == (4, 1) and next_state.shape == (2, 4, 16)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit")
+@pytest.mark.parametrize("algo", ["sac", "td3"])
+def test_off_policy_recurrent_policy_trains_on_two_envs_evaluates_on_one_and_exports(tmp_path, algo):
+    """The model description says 1 env; the agent trains on 2 (updates on sequences), evaluates on 1."""
+    kind = "gaussian" if algo == "sac" else "deterministic"
+    policy = {"kind": kind, "rnn": {**LSTM, "type": "gru", "sequence_length": 4}, "hiddens": [16]}
+    agent = {"learning_starts": 40, "batch_size": 4}
+    run = train(tmp_path, algo, algo, "Pendulum-v1", {"policy": policy}, agent, timesteps=60)
+    trained = evaluate.load_agent(str(run))[0]
+    assert trained.timestep == 60 and trained.recurrence.sequence_length == 4
+    assert len(evaluate.evaluate(str(run), episodes=1).returns) == 1
+    result = export.export(str(run), format="torchscript", output=str(tmp_path / "policy.pt"))
+    assert result.matches and result.state_shapes(1) == {"rnn_state_0": (1, 1, 16)}
