@@ -31,13 +31,14 @@ def step_by_step(layer, inputs, states, ends):
     return torch.stack(outputs, 1), states
 
 
+@pytest.mark.parametrize("episode_end_probability", [0.05, 0.5], ids=["padded-call", "step-loop"])
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
-def test_training_pass_equals_the_steps_outputs_and_final_states(kind):
+def test_training_pass_equals_the_steps_outputs_and_final_states(kind, episode_end_probability):
     torch.manual_seed(0)
-    sequences, length, layers, hidden = 5, 6, 2, 4
+    sequences, length, layers, hidden = 7, 12, 2, 4
     layer = RecurrentLayer(kind, 3, hidden, num_layers=layers, sequence_length=length)
     inputs = torch.randn(sequences, length, 3)
-    ends = torch.rand(sequences, length) < 0.25
+    ends = torch.rand(sequences, length) < episode_end_probability
     ends[0] = False  # a sequence without episode end
     ends[1, -1] = True  # one that ends on its last step: final states zero
     starts = [torch.randn(layers, sequences, hidden) for _ in range(layer.num_states)]
