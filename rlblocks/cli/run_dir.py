@@ -2,10 +2,12 @@
 
 Layout of ``runs/<timestamp>_<algo>_<env>/``::
 
-    config.yaml                 the resolved run config (algo, env, models, agent cfg, ...)
+    config.yaml                 the resolved run config (algo, env, models, agent cfg, ...), its last
+                                line `resume_checks.END_LINE`
     events.out.tfevents.*       TensorBoard events (tags from rlblocks.agents.torch.tags)
     checkpoints/agent_<t>.pt    the agent after t timesteps (the largest t is the latest)
     checkpoints/best_agent.pt   the agent at its best recent mean return
+    checkpoints/replay_memory_<t>.pt  the replay memory of the latest agent_<t>.pt (off-policy agents)
     curve.png                   the learning curve, drawn at the end of training
 """
 
@@ -17,8 +19,10 @@ import re
 
 from rlblocks.agents.torch.base import latest_checkpoint
 from rlblocks.cli import config as run_config
+from rlblocks.cli import resume_checks
 from rlblocks.cli.registry import CLIError
 from rlblocks.utils.checkpoint import CheckpointError, atomic_write_text
+from rlblocks.utils.temporary_files import remove_orphan_temporaries
 
 CONFIG_FILE = "config.yaml"
 CURVE_FILE = "curve.png"
@@ -40,19 +44,25 @@ def new_run_dir(root: str, algo: str, env_id: str) -> str:
 def save_config(run_dir: str, config: run_config.RunConfig) -> str:
     """Write ``config.yaml`` into ``run_dir`` (created if needed), atomically; returns its path.
 
-    A crash or a full disk mid-write leaves the previous file as it was, so a run stays resumable.
+    A crash or a full disk mid-write leaves the previous file as it was, so a run stays resumable;
+    the last line is `resume_checks.END_LINE`, so that a file cut short otherwise is recognised.
     """
     os.makedirs(run_dir, exist_ok=True)
     path = os.path.join(run_dir, CONFIG_FILE)
-    atomic_write_text(path, run_config.to_yaml(config))
+    atomic_write_text(path, f"{run_config.to_yaml(config)}{resume_checks.END_LINE}\n")
     return path
 
 
-def load_config(run_dir: str) -> run_config.RunConfig:
-    """The run config saved in ``run_dir``.
+def load_config(run_dir: str, resuming: bool = False) -> run_config.RunConfig:
+    """The run config saved in ``run_dir``; the temporary files a killed write left there are removed.
+
+    Args:
+        run_dir: the run directory.
+        resuming: also refuse a config.yaml that is empty or lacks its last line (cut short); see
+            `resume_checks.check_config_text`.
 
     Raises:
-        CLIError: not a directory, or no readable config.yaml in it.
+        CLIError: not a directory, or no readable (with ``resuming``: complete) config.yaml in it.
     """
     if not os.path.isdir(run_dir):
         raise CLIError(f"run directory {run_dir!r} does not exist; pass a directory made by `rlblocks train`")
@@ -62,6 +72,9 @@ def load_config(run_dir: str) -> run_config.RunConfig:
             f"{run_dir!r} holds no {CONFIG_FILE}, so it is not an rlblocks run directory; pass one made by "
             "`rlblocks train` or `rlblocks migrate`"
         )
+    remove_orphan_temporaries(run_dir, checkpoints_dir(run_dir))
+    if resuming:
+        resume_checks.check_config_text(path)
     return run_config.from_dict(run_config.read_yaml(path))
 
 

@@ -1,8 +1,10 @@
 """`rlblocks train`: resolve the config, build env, models, memory and agent, train, summarise.
 
 ``--resume RUN_DIR`` rebuilds everything from the run's saved config, loads its latest checkpoint
-(models, optimizer, preprocessor statistics, timestep, RNG states) and trains on from that
-timestep, writing TensorBoard events and checkpoints into the same directory.
+(models, optimizer, preprocessor statistics, timestep, RNG states, and the replay memory of an
+off-policy agent) and trains on from that timestep, writing TensorBoard events and checkpoints
+into the same directory. A config.yaml that is empty, cut short, invalid or describes other models
+than the checkpoint's is refused (see `resume_checks`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from rlblocks.cli import build, plot
+from rlblocks.cli import build, plot, resume_checks
 from rlblocks.cli import config as run_config
 from rlblocks.cli import run_dir as runs
 from rlblocks.cli.registry import CLIError
@@ -69,7 +71,7 @@ def train(
                 "(only --timesteps and --device may change)"
             )
         path = resume
-        config = runs.load_config(path)
+        config = runs.load_config(path, resuming=True)
         checkpoint = runs.latest(path)
         if timesteps is not None:
             config.timesteps = timesteps
@@ -100,12 +102,13 @@ def train(
             path,
             num_envs=environment.num_envs,
         )
-        runs.save_config(path, config)
         if checkpoint is not None:
             try:
+                resume_checks.check_models_match(agent, checkpoint, os.path.join(path, runs.CONFIG_FILE))
                 agent.load(checkpoint)
             except CheckpointError as error:
                 raise CLIError(f"cannot resume from {checkpoint}: {error}") from None
+        runs.save_config(path, config)  # on a resume, once the run is known to continue
         return _run(agent, environment, config, path, progress_bar)
     finally:
         environment.close()
