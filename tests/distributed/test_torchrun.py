@@ -1,0 +1,166 @@
+"""Training on several processes: the scripts of ``scripts/`` under torchrun, 2 ranks, gloo on CPU.
+
+Each test launches ``torchrun`` in a subprocess session with a time limit (`launch`), so a hang
+fails the test. Timings on a loaded 2-core machine: 10-35 s per test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+from rlblocks.resources.preprocessors.torch import RunningStandardScaler
+from tests.distributed import launch
+
+LIMIT = 60.0
+
+
+def flattened(state, prefix: str = "") -> dict:
+    """{"policy.net.0.weight.": tensor, "optimizer.state.0.exp_avg.": tensor, ...}; numbers become tensors."""
+    if isinstance(state, dict):
+        items = state.items()
+    elif isinstance(state, (list, tuple)):
+        items = enumerate(state)
+    elif isinstance(state, (bool, int, float)):
+        return {prefix: torch.tensor(state)}
+    elif torch.is_tensor(state):
+        return {prefix: state}
+    else:  # None, strings: compared as they are
+        return {prefix: state}
+    return {key: value for name, item in items for key, value in flattened(item, f"{prefix}{name}.").items()}
+
+
+def load(path: Path) -> dict:
+    return flattened(torch.load(path, weights_only=True))
+
+
+def assert_bitwise_equal(first: dict, second: dict) -> None:
+    assert first.keys() == second.keys()
+    unequal = [
+        key
+        for key, value in first.items()
+        if not (torch.equal(value, second[key]) if torch.is_tensor(value) else value == second[key])
+    ]
+    assert not unequal, f"the ranks differ in {unequal}"
+
+
+def assert_close(actual: dict, expected: dict, tolerance: float) -> None:
+    assert actual.keys() == expected.keys()
+    for key, value in expected.items():
+        if torch.is_tensor(value):
+            torch.testing.assert_close(
+                actual[key], value, rtol=tolerance, atol=tolerance, msg=lambda m, key=key: f"{key}: {m}"
+            )
+        else:
+            assert actual[key] == value, key
+
+
+@pytest.mark.parametrize("algorithm", ["ppo", "sac"])
+def test_two_ranks_with_half_the_batch_each_equal_one_process_with_all_of_it(tmp_path, algorithm):
+    """PPO (state and value normalisers, KL-adaptive lr, grad clipping) and SAC (learnt α): 2 updates.
+
+    Every entry of the agents' checkpoints is compared: parameters, buffers, Adam's moments and
+    step counts, the normalisers' statistics, α and the learning rate.
+    """
+    launch.check(launch.single("updates.py", algorithm, str(tmp_path), limit=LIMIT))
+    launch.check(launch.torchrun("updates.py", algorithm, str(tmp_path), limit=LIMIT))
+    for update in (0, 1):
+        single, rank0, rank1 = (load(tmp_path / f"{tag}_{update}.pt") for tag in ("single", "rank0", "rank1"))
+        assert_bitwise_equal(rank0, rank1)
+        assert_close(rank0, single, 1e-6)
+    if algorithm == "sac":
+        assert abs(single["alpha."].item() - 0.2) > 1e-3  # α was learnt (from 0.2)
+
+
+def test_pooled_normaliser_statistics_equal_those_of_the_concatenated_data(tmp_path):
+    launch.check(launch.torchrun("normaliser.py", str(tmp_path), limit=LIMIT))
+    spec = importlib.util.spec_from_file_location("normaliser", launch.SCRIPTS / "normaliser.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    expected = RunningStandardScaler(3, device="cpu")
+    for step_batches in zip(script.batches(0), script.batches(1)):
+        expected(torch.cat(step_batches), train=True)
+    rank0, rank1 = (load(tmp_path / f"rank{rank}.pt") for rank in (0, 1))
+    assert_bitwise_equal(rank0, rank1)
+    assert rank0["current_count."].item() == 1 + 5 + 13 + 1 + 1 + 7 + 2
+    assert_close(rank0, flattened(expected.state_dict()), 1e-12)
+
+
+def test_a_kl_early_stop_seen_by_one_rank_only_stops_both_together(tmp_path):
+    """Rank 1's own KL alone is over the threshold (rank 0's is 0): the averaged KL stops both at once."""
+    finished = launch.torchrun("updates.py", "ppo", str(tmp_path), "early_stop", limit=LIMIT)
+    launch.check(finished)
+    assert finished.seconds < LIMIT
+    rank0, rank1 = (load(tmp_path / f"rank{rank}_1.pt") for rank in (0, 1))
+    assert_bitwise_equal(rank0, rank1)
+    assert rank0["optimizer_steps."].tolist() == [0, 0]  # both stopped at the first mini-batch
+
+
+def test_a_rank_that_raises_during_set_up_ends_the_job_with_an_error(tmp_path):
+    finished = launch.torchrun("setup_error.py", limit=LIMIT, RLBLOCKS_DISTRIBUTED_TIMEOUT="30")
+    assert finished.returncode not in (0, -9), finished.output[-3000:]  # an error, not a hang
+    assert "rank 1 failed during set-up" in finished.output
+    assert "got past a broadcast" not in finished.output
+
+
+def test_only_rank_0_creates_files_and_the_ranks_agree_bitwise(tmp_path):
+    runs, params = tmp_path / "runs", tmp_path / "params"
+    runs.mkdir()
+    params.mkdir()
+    launch.check(launch.torchrun("train_ppo.py", str(runs), str(params), limit=LIMIT))
+    assert sorted(path.name for path in runs.iterdir()) == ["run_rank0"]
+    written = sorted(str(path.relative_to(runs / "run_rank0")) for path in (runs / "run_rank0").rglob("*"))
+    assert "checkpoints/agent_64.pt" in written
+    assert sum(name.startswith("events.out.tfevents") for name in written) == 1
+    assert_bitwise_equal(load(params / "rank0.pt"), load(params / "rank1.pt"))
+
+
+def test_two_nodes_on_localhost_train_ppo_and_agree_bitwise(tmp_path):
+    """torchrun --nnodes 2 --rdzv_backend c10d --rdzv_endpoint 127.0.0.1:PORT: ranks from the rendezvous."""
+    runs, params = tmp_path / "runs", tmp_path / "params"
+    runs.mkdir()
+    params.mkdir()
+    for finished in launch.two_nodes("train_ppo.py", str(runs), str(params), limit=LIMIT):
+        launch.check(finished)
+    rank0, rank1 = load(params / "rank0.pt"), load(params / "rank1.pt")
+    assert rank0["timestep."].item() == 64
+    assert_bitwise_equal(rank0, rank1)
+
+
+def test_a_two_rank_run_resumes_from_rank_0s_checkpoint_with_equal_parameters(tmp_path):
+    runs, params = tmp_path / "runs", tmp_path / "params"
+    runs.mkdir()
+    params.mkdir()
+    launch.check(launch.torchrun("train_ppo.py", str(runs), str(params), "--timesteps", "32", limit=LIMIT))
+    checkpoint = runs / "run_rank0" / "checkpoints" / "agent_32.pt"
+    assert checkpoint.is_file()
+    saved = load(params / "rank0.pt")
+    resumed_runs = tmp_path / "resumed"
+    resumed_runs.mkdir()
+    arguments = (str(resumed_runs), str(params), "--timesteps", "64", "--resume", str(checkpoint))
+    launch.check(launch.torchrun("train_ppo.py", *arguments, limit=LIMIT))
+    rank0, rank1 = load(params / "rank0.pt"), load(params / "rank1.pt")
+    assert rank0["timestep."].item() == 64
+    assert_bitwise_equal(rank0, rank1)
+    assert not torch.equal(rank0["policy.net.0.weight."], saved["policy.net.0.weight."])  # it trained on
+    assert (resumed_runs / "run_rank0" / "checkpoints" / "agent_64.pt").is_file()
+
+
+@pytest.mark.gpu
+def test_nccl_ranks_agree_bitwise_on_cuda(tmp_path):
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device (NCCL)")
+    runs, params = tmp_path / "runs", tmp_path / "params"
+    runs.mkdir()
+    params.mkdir()
+    nproc = str(min(2, torch.cuda.device_count()))
+    finished = launch.torchrun(
+        "train_ppo.py", str(runs), str(params), "--device", "cuda", nproc=int(nproc), limit=120
+    )
+    launch.check(finished)
+    if nproc == "2":
+        assert_bitwise_equal(load(params / "rank0.pt"), load(params / "rank1.pt"))
+    assert sorted(path.name for path in runs.iterdir()) == ["run_rank0"]
