@@ -28,9 +28,13 @@ Differs from skrl 0.10 (bug #25):
   "softmax" normalises over the last dimension (skrl's ``nn.Softmax()`` guesses the dimension);
 - Discrete parts of Dict/Tuple observations are one-hot encoded (skrl feeds their index to a
   network sized for the one-hot width, which fails).
+
+rlblocks extensions: ``rnn=`` (a recurrent layer, `RNNSpec`) and ``encoder=`` (a convolutional
+encoder of uint8 image states, `EncoderSpec`: ``{"type": "nature_cnn"}`` or a list of conv layers).
 """
 
 from rlblocks.models.torch.networks import ACTIVATIONS, activation, hidden_activations, mlp
+from rlblocks.utils.model_instantiators.encoders import EncoderSpec
 from rlblocks.utils.model_instantiators.factories import (
     categorical_model,
     deterministic_model,
@@ -66,6 +70,7 @@ __all__ = [
     "CategoricalSpec",
     "DeterministicModel",
     "DeterministicSpec",
+    "EncoderSpec",
     "GaussianDeterministicModel",
     "GaussianModel",
     "GaussianSpec",
