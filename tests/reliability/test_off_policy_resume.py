@@ -245,3 +245,32 @@ def test_another_memory_size_is_refused_naming_the_sizes(trained, tmp_path):
     resumed, _ = build(name, tmp_path, env=env, memory_size=2 * MEMORY_SIZE)
     with pytest.raises(CheckpointError, match=r"\(memory_size, num_envs\) = \(16, 2\), but the live memory"):
         resumed.load(str(checkpoints(tmp_path) / "agent_40.pt"))
+
+
+def test_a_recurrent_agent_gets_its_stored_states_back(tmp_path):
+    """With an LSTM policy and critics the buffer also holds truncated and the input states."""
+    from tests.helpers.recurrent_off_policy_models import recurrent_models
+
+    env = vector_env("Pendulum-v1")
+
+    def recurrent_sac():
+        torch.manual_seed(0)
+        models = recurrent_models(
+            "sac",
+            env.observation_space,
+            env.action_space,
+            "lstm",
+            env.num_envs,
+            hidden_size=8,
+            sequence_length=4,
+        )
+        cfg = {"learning_starts": LEARNING_STARTS, "experiment": experiment(tmp_path)}
+        return make_agent("sac", env=env, cfg=cfg, memory_size=MEMORY_SIZE, models=models)[0]
+
+    agent = recurrent_sac()
+    train(agent, env, TIMESTEPS)
+    assert any(name.startswith("rnn_") for name in agent.memory.get_tensor_names())
+    assert "truncated" in agent.memory.get_tensor_names()
+    resumed = recurrent_sac()
+    resumed.load(str(checkpoints(tmp_path) / "agent_40.pt"))
+    assert_same_memory(resumed.memory, agent.memory)

@@ -76,3 +76,17 @@ def test_the_file_a_killed_writer_left_is_removed(tmp_path):
     assert left.startswith(".tmp-rlblocks-")
     assert remove_orphan_temporaries(tmp_path) == [str(tmp_path / left)]
     assert os.listdir(tmp_path) == ["agent.pt"]
+
+
+def test_the_agent_removes_orphans_of_its_experiment_directory_at_init(tmp_path):
+    from tests.helpers.off_policy import make_agent
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    orphans = [orphan(run, dead_pid(), ".tmp"), orphan(run / "checkpoints", dead_pid())]
+    kept = run / "checkpoints" / "agent_10.pt"
+    kept.write_bytes(b"a checkpoint")
+    experiment = {"directory": str(tmp_path), "experiment_name": "run", "checkpoint_interval": 10}
+    agent, _ = make_agent("dqn", cfg={"experiment": experiment})
+    agent.init()
+    assert not any(path.exists() for path in orphans) and kept.exists()
