@@ -17,7 +17,8 @@ from rlblocks.cli.models import build_models
 from rlblocks.cli.registry import CLIError
 from rlblocks.envs.torch.atari import ATARI_EXTRA, atari_wrappers, is_atari_env, register_atari_envs
 from rlblocks.utils import spaces
-from rlblocks.utils.seeding import set_seed
+from rlblocks.config import torch as torch_config
+from rlblocks.utils.seeding import rank_seed, set_seed
 
 ENV_PACKAGE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -89,8 +90,9 @@ def make_env(
         )
     except Exception as error:  # gymnasium raises many kinds (missing extras, bad kwargs)
         raise CLIError(f"gymnasium cannot make {config.env!r}: {type(error).__name__}: {error}") from error
-    env.reset(seed=config.seed)
-    env.action_space.seed(config.seed)
+    seed = rank_seed(config.seed)  # under torchrun each rank its own: seed + rank
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
     observation_kind = _kind(env.single_observation_space)
     if observation_kind not in ("box", "discrete"):
         env.close()
@@ -114,8 +116,8 @@ def resolve_device(name: str) -> torch.device:
     Raises:
         CLIError: an unknown device, or CUDA asked for without a GPU.
     """
-    if name == "auto":
-        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    if name == "auto":  # under torchrun: cuda:<local rank>
+        return torch.device(torch_config.device)
     try:
         device = torch.device(name)
     except RuntimeError as error:

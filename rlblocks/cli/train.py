@@ -16,6 +16,7 @@ from typing import Any
 
 from rlblocks.cli import build, plot, resume_checks
 from rlblocks.cli import config as run_config
+from rlblocks.cli import ranks
 from rlblocks.cli import run_dir as runs
 from rlblocks.cli.registry import CLIError
 from rlblocks.cli.termination import TerminationRequested, stop_requests_as_interrupts
@@ -80,13 +81,14 @@ def train(
     else:
         overrides = {"timesteps": timesteps, "num_envs": num_envs, "seed": seed, "device": device}
         config = run_config.resolve(algo, env, config_file, overrides)
-        path = run_dir or runs.new_run_dir("runs", config.algo, config.env)
+        path = ranks.shared_run_dir(run_dir or runs.new_run_dir("runs", config.algo, config.env))
         if os.path.isdir(path) and os.listdir(path):
             raise CLIError(
                 f"run directory {path!r} already holds files; pick a new --run-dir, or continue that run "
                 f"with --resume {path}"
             )
         checkpoint = None
+        ranks.wait_for_every_rank()  # every rank checked the directory before rank 0 writes
 
     build.seed_everything(config.seed)
     device_ = build.resolve_device(config.device)
@@ -108,7 +110,8 @@ def train(
                 agent.load(checkpoint)
             except CheckpointError as error:
                 raise CLIError(f"cannot resume from {checkpoint}: {error}") from None
-        runs.save_config(path, config)  # on a resume, once the run is known to continue
+        if ranks.is_writer():  # under torchrun: rank 0 only
+            runs.save_config(path, config)  # on a resume, once the run is known to continue
         return _run(agent, environment, config, path, progress_bar)
     finally:
         environment.close()
@@ -146,8 +149,10 @@ def _run(
         agent.writer.flush()
         agent.writer.close()
     try:
-        curve = plot.plot_runs(
-            [path], os.path.join(path, runs.CURVE_FILE), title=f"{config.algo} {config.env}"
+        curve = (
+            plot.plot_runs([path], os.path.join(path, runs.CURVE_FILE), title=f"{config.algo} {config.env}")
+            if ranks.is_writer()
+            else None
         )
     except CLIError:
         curve = None  # too short a run to finish an episode between two writes
