@@ -68,6 +68,18 @@ def _friendly_errors(command: Command) -> Command:
     return run  # type: ignore[return-value]  # functools.wraps keeps the signature typer reads
 
 
+EnvPackages = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--env-package",
+        metavar="NAME",
+        help="Import this package first, so that it registers its environments (ale_py, shimmy, your own); "
+        "repeatable.",
+    ),
+]
+"""The ``--env-package`` option of train, eval and export."""
+
+
 def _import_env_packages(names: list[str] | None) -> None:
     """Import the ``--env-package`` packages (`rlblocks.cli.build.import_env_packages`)."""
     if names:
@@ -102,15 +114,7 @@ def train_command(
     progress: Annotated[
         bool, typer.Option(help="Show the progress bar (--no-progress: a plain line every 30 s instead).")
     ] = True,
-    env_package: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--env-package",
-            metavar="NAME",
-            help="Import this package first, so that it registers its environments (ale_py, shimmy, your "
-            "own); repeatable.",
-        ),
-    ] = None,
+    env_package: EnvPackages = None,
 ) -> None:
     """Train an agent; with no options, PPO on CartPole-v1 to a solved policy."""
     import rlblocks.cli.train as training
@@ -150,15 +154,7 @@ def eval_command(
         int | None, typer.Option(help="Seed of the episodes. Default: the run's seed + 1000.")
     ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda:0, ...")] = "cpu",
-    env_package: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--env-package",
-            metavar="NAME",
-            help="Import this package first, so that it registers its environments (ale_py, shimmy, your "
-            "own); repeatable.",
-        ),
-    ] = None,
+    env_package: EnvPackages = None,
 ) -> None:
     """Mean ± std return of the deterministic policy (a run's best checkpoint, or the one given)."""
     import rlblocks.cli.evaluate as evaluation
@@ -196,15 +192,7 @@ def export_command(
     output: Annotated[
         str | None, typer.Option(help="File to write. Default: <run_dir>/policy.<format>.")
     ] = None,
-    env_package: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--env-package",
-            metavar="NAME",
-            help="Import this package first, so that it registers its environments (ale_py, shimmy, your "
-            "own); repeatable.",
-        ),
-    ] = None,
+    env_package: EnvPackages = None,
 ) -> None:
     """Export the deterministic policy (preprocessing included) and check it against the eager one."""
     import rlblocks.cli.export as exporting
