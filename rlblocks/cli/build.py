@@ -53,6 +53,11 @@ def check_env_id(env_id: str) -> None:
     Raises:
         CLIError: unknown id; the message lists the close registered ids.
     """
+    if env_id.startswith("dm_control/") and env_id not in gymnasium.envs.registry:
+        from rlblocks.envs.dm_control_suite import DM_EXTRA, register_dm_control_envs
+
+        if not register_dm_control_envs():
+            raise CLIError(f"{env_id!r} is a dm_control suite task, which needs dm-control: {DM_EXTRA}")
     if env_id not in gymnasium.envs.registry and not register_atari_envs() and env_id.startswith("ALE/"):
         raise CLIError(f"{env_id!r} is an Atari environment, which needs ale-py: {ATARI_EXTRA}")
     registered = list(gymnasium.envs.registry)

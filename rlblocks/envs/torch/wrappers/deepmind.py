@@ -68,6 +68,17 @@ def spec_to_space(spec: Any) -> gymnasium.Space:
     )
 
 
+def timestep_outcome(timestep: Any) -> tuple[float, bool, bool, float]:
+    """(reward, terminated, truncated, discount) of a dm_env `TimeStep` (see the module docstring).
+
+    A missing reward (the first step) counts as 0 and a missing discount as 1.
+    """
+    discount = 1.0 if timestep.discount is None else float(timestep.discount)
+    last = bool(timestep.last())
+    reward = 0.0 if timestep.reward is None else float(timestep.reward)
+    return reward, last and discount == 0.0, last and discount > 0.0, discount
+
+
 class DeepMindWrapper(Wrapper):
     """Wraps a `dm_env.Environment` (one environment); see the module docstring.
 
@@ -109,12 +120,9 @@ class DeepMindWrapper(Wrapper):
         """
         action = first_action(self.action_space, tensor_to_actions(self.action_space, actions, 1))
         timestep = self._env.step(self._env_action(action))
-        discount = 1.0 if timestep.discount is None else float(timestep.discount)
-        last = bool(timestep.last())
-        terminated, truncated = last and discount == 0.0, last and discount > 0.0
-        self.any_episode_ended = last
+        reward, terminated, truncated, discount = timestep_outcome(timestep)
+        self.any_episode_ended = terminated or truncated
         next_states = observation_to_tensor(self.observation_space, timestep.observation, self.device)
-        reward = 0.0 if timestep.reward is None else timestep.reward
         return (
             next_states,
             *step_tensors(reward, terminated, truncated, 1, self.device),
