@@ -12,11 +12,12 @@ from gymnasium.vector import SyncVectorEnv
 
 from rlblocks.agents.torch.base import NonFiniteError
 from rlblocks.agents.torch.parts import OptimisationStep
-from rlblocks.agents.torch.parts.non_finite import HostFlag, NonFiniteGuard
+from rlblocks.agents.torch.parts.non_finite import NonFiniteGuard
 from rlblocks.agents.torch.ppo import PPO
 from rlblocks.envs.torch import wrap_env
 from rlblocks.memories.torch import RandomMemory
 from rlblocks.resources.preprocessors.torch import RunningStandardScaler
+from rlblocks.utils.host_flag import HostFlag
 from tests.helpers.models import CategoricalPolicy, Value
 from tests.helpers.off_policy import make_agent, train
 

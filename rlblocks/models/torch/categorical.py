@@ -1,7 +1,8 @@
 """`CategoricalMixin`: a policy over a Discrete action space, `compute` returning ``(net_output, outputs)``.
 
 Differs from skrl 0.10: `get_entropy` exists (skrl 0.10 lacks it, so PPO with an entropy bonus
-crashes there); probabilities (``unnormalized_log_prob=False``) are normalised, not validated.
+crashes there); probabilities (``unnormalized_log_prob=False``) are validated on the device
+(`ProbabilityCheck`: a ValueError for negative, NaN or infinite values or a zero row) and normalised.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from torch.distributions import Categorical
 
 from rlblocks.models.torch import functional as F
 from rlblocks.models.torch.base import ActOutput, Inputs
+from rlblocks.models.torch.probabilities import ProbabilityCheck
 from rlblocks.models.torch.roles import role_table
 
 
@@ -45,6 +47,8 @@ class CategoricalMixin:
         """Sample actions and their log-prob (see the class docstring)."""
         unnormalized_log_prob = self._c_roles.settings(role)
         net_output, outputs = self._checked_compute(inputs, role)
+        if not unnormalized_log_prob:
+            probability_check(self)(net_output, self, role)
         log_probs = F.categorical_log_probs(net_output, unnormalized_log_prob)
         taken_actions = inputs.get("taken_actions")
         if taken_actions is None:
@@ -69,3 +73,11 @@ class CategoricalMixin:
         if state is None:
             return None
         return Categorical(logits=state.log_probs, validate_args=False)
+
+
+def probability_check(model: object) -> ProbabilityCheck:
+    """The model's `ProbabilityCheck` (made at its first use)."""
+    check = model.__dict__.get("_probability_check")
+    if check is None:
+        check = model.__dict__["_probability_check"] = ProbabilityCheck()
+    return check

@@ -13,6 +13,7 @@ from torch.distributions import Categorical
 
 from rlblocks.models.torch import functional as F
 from rlblocks.models.torch.base import ActOutput, Inputs
+from rlblocks.models.torch.categorical import probability_check
 from rlblocks.models.torch.roles import role_table
 from rlblocks.utils import spaces
 
@@ -67,6 +68,10 @@ class MultiCategoricalMixin:
         """Sample one action per component and the (reduced) log-prob."""
         settings = self._mc_roles.settings(role)
         net_output, outputs = self._checked_compute(inputs, role)
+        if not settings.unnormalized_log_prob:
+            check = probability_check(self)
+            for chunk in torch.split(net_output, self._mc_sizes, dim=-1):
+                check(chunk, self, role)
         log_probs = tuple(
             F.categorical_log_probs(chunk, settings.unnormalized_log_prob)
             for chunk in torch.split(net_output, self._mc_sizes, dim=-1)
