@@ -164,3 +164,17 @@ def test_nccl_ranks_agree_bitwise_on_cuda(tmp_path):
     if nproc == "2":
         assert_bitwise_equal(load(params / "rank0.pt"), load(params / "rank1.pt"))
     assert sorted(path.name for path in runs.iterdir()) == ["run_rank0"]
+
+
+def test_the_command_line_under_torchrun_writes_one_run_directory(tmp_path):
+    """``torchrun --nproc_per_node 2 -m rlblocks train --algo ppo``: rank 0's directory, one summary."""
+    command = [*launch.TORCHRUN, "--standalone", "--nproc_per_node=2", "-m", "rlblocks", "train"]
+    command += ["--algo", "ppo", "--timesteps", "128", "--run-dir", str(tmp_path / "run"), "--no-progress"]
+    started = launch.time.monotonic()
+    finished = launch.wait(launch.start(command), LIMIT, started)
+    launch.check(finished)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]
+    written = sorted(path.name for path in (tmp_path / "run").iterdir())
+    assert "config.yaml" in written
+    assert sum(name.startswith("events.out.tfevents") for name in written) == 1
+    assert finished.output.count("rlblocks train: done") == 1
