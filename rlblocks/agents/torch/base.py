@@ -175,17 +175,30 @@ class Agent:
         if not self._writes_files:
             return
         experiment = self.cfg.experiment
+        wandb = _import_wandb() if experiment.wandb else None  # before any directory is made
         if experiment.write_interval > 0 or experiment.checkpoint_interval > 0:
             os.makedirs(self.experiment_dir, exist_ok=True)
         if experiment.checkpoint_interval > 0:
             os.makedirs(os.path.join(self.experiment_dir, "checkpoints"), exist_ok=True)
         remove_orphan_temporaries(self.experiment_dir, os.path.join(self.experiment_dir, "checkpoints"))
+        if wandb is not None:  # before the writer: sync_tensorboard patches SummaryWriter at init
+            import torch.utils.tensorboard  # noqa: F401  wandb patches only an imported writer module
+
+            self._init_wandb(wandb, trainer_cfg)
         if experiment.write_interval > 0 and self.writer is None:
             from torch.utils.tensorboard import SummaryWriter  # slow import: only when logging
 
             self.writer = SummaryWriter(log_dir=self.experiment_dir)
-        if experiment.wandb:
-            self._init_wandb(trainer_cfg)
+
+    def end_logging(self) -> None:
+        """Close the TensorBoard writers (the trainers call it when a run ends).
+
+        Their files are complete then, for TensorBoard and for wandb's TensorBoard sync, which
+        reads closed event files; a later write opens a new event file in the same directory.
+        """
+        for writer in (self.writer, self.eval_writer):
+            if writer is not None:
+                writer.close()
 
     def _join_ranks(self) -> None:
         """Start from rank 0's parameters and buffers (models, preprocessors, coefficients)."""
@@ -198,14 +211,14 @@ class Agent:
         modules = [*self.models.values(), *self.checkpoint_modules.values()]
         distributed.broadcast_modules(module for module in modules if isinstance(module, torch.nn.Module))
 
-    def _init_wandb(self, trainer_cfg: dict[str, Any]) -> None:
-        try:
-            import wandb
-        except ImportError as error:
-            raise ImportError(
-                'cfg["experiment"]["wandb"] is True but wandb is not installed: pip install wandb'
-            ) from error
-        kwargs = {"name": os.path.basename(self.experiment_dir), "sync_tensorboard": True, "config": {}}
+    def _init_wandb(self, wandb: Any, trainer_cfg: dict[str, Any]) -> None:
+        """Start the wandb run, syncing the TensorBoard events the writer will write."""
+        kwargs = {
+            "name": os.path.basename(self.experiment_dir),
+            "dir": self.experiment_dir,
+            "sync_tensorboard": True,
+            "config": {},
+        }
         kwargs.update(self.cfg.experiment.wandb_kwargs)
         kwargs["config"] = {**kwargs["config"], **self.cfg.to_dict(), **trainer_cfg}
         wandb.init(**kwargs)
@@ -817,3 +830,19 @@ def _set_rng_states(states: Mapping[str, Any]) -> None:
     )
     version, internal, gauss = states["python"]
     random.setstate((version, tuple(internal), gauss))
+
+
+def _import_wandb() -> Any:
+    """The wandb module, or an ImportError naming the install command.
+
+    Raises:
+        ImportError: wandb is not installed.
+    """
+    try:
+        import wandb
+    except ImportError as error:
+        raise ImportError(
+            'cfg["experiment"]["wandb"] is True but wandb is not installed: pip install wandb '
+            "(or set wandb to False)"
+        ) from error
+    return wandb

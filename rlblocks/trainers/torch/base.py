@@ -260,6 +260,10 @@ class Trainer:
                     progress.update()
             finally:
                 progress.close()
+                for agent in self._agents:
+                    end_logging = getattr(agent, "end_logging", None)  # custom agents may lack it
+                    if callable(end_logging):
+                        end_logging()
         if self.close_environment_at_exit:
             self.env.close()
 
