@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import pathlib
 
 import gymnasium as gym
 import pytest
@@ -44,5 +45,5 @@ def test_an_offline_run_holds_the_scalar_tags(tmp_path, monkeypatch):
         wandb.finish()
     files = glob.glob(os.path.join(tmp_path, "run", "wandb", "offline-run-*", "*.wandb"))
     assert len(files) == 1, os.listdir(tmp_path / "run")
-    content = open(files[0], "rb").read()
+    content = pathlib.Path(files[0]).read_bytes()
     assert b"Loss / Policy loss" in content and b"Loss / Value loss" in content
