@@ -1,7 +1,8 @@
 """The ``rlblocks`` command: train, eval, plot, export and migrate (a typer app).
 
 Every command turns the errors a person can act on (`CLIError`, and checkpoint errors) into one
-``error: ...`` line on stderr and exit status 2, without a traceback. Heavy imports (torch, the
+``error: ...`` line on stderr and exit status 2 (1 for an operating-system error such as a full
+disk), without a traceback. Heavy imports (torch, the
 agents, tensorboard) happen inside the commands, so ``--help`` is quick.
 """
 
@@ -24,6 +25,10 @@ app = typer.Typer(
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 USAGE_ERROR = 2
+FAILURE = 1
+"""Exit status after an operating-system error (a full disk, a permission denied)."""
+MAX_ERROR_LINE = 2000
+"""Characters of an ``error:`` line kept (a crafted config could quote megabytes)."""
 INTERRUPTED = 130
 """Exit status after Ctrl-C (128 + SIGINT), once the run's checkpoint is written."""
 
@@ -52,7 +57,11 @@ def _options(
 
 
 def _friendly_errors(command: Command) -> Command:
-    """Print a `CLIError` (or a checkpoint error) as one line and exit with status 2."""
+    """Print a `CLIError` (or a checkpoint error) as one line and exit with status 2.
+
+    An `OSError` (a full disk, a permission denied: the message names the file) is one line too,
+    with exit status 1. Every line is cut to `MAX_ERROR_LINE` characters.
+    """
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -62,10 +71,20 @@ def _friendly_errors(command: Command) -> Command:
         try:
             return command(*args, **kwargs)
         except (CLIError, CheckpointError) as error:
-            typer.echo(f"error: {error}", err=True)
+            _print_error(error)
             raise typer.Exit(USAGE_ERROR) from None
+        except OSError as error:
+            _print_error(error)
+            raise typer.Exit(FAILURE) from None
 
     return run  # type: ignore[return-value]  # functools.wraps keeps the signature typer reads
+
+
+def _print_error(error: BaseException) -> None:
+    from rlblocks.utils.load_errors import shorten
+
+    text = " ".join(str(error).split()) or type(error).__name__
+    typer.echo(f"error: {shorten(text, MAX_ERROR_LINE)}", err=True)
 
 
 EnvPackages = Annotated[

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import os
 import re
 from collections.abc import Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import gymnasium
 import torch
+from rlblocks.agents.torch.config import AgentConfig
 from rlblocks.cli import config as run_config
 from rlblocks.cli import registry
 from rlblocks.cli.models import build_models
@@ -166,6 +169,9 @@ def build_agent(
     registry.check_action_space(algorithm, config.env, action_space)
     models = build_models(algorithm, config.models, observation_space, action_space, device)
     cfg = run_config.agent_config(config, device, run_dir)
+    with _agent_errors():  # the config is checked before the memory is sized from it (rollouts: -5)
+        config_class = algorithm.agent_class.CONFIG_CLASS
+        config_class.from_dict(cfg, allow_unknown=config_class is AgentConfig)
     memory = None
     if num_envs is not None:
         from rlblocks.memories.torch import RandomMemory
@@ -175,7 +181,7 @@ def build_agent(
         else:
             memory_size = int(config.memory["memory_size"])
         memory = RandomMemory(memory_size=memory_size, num_envs=num_envs, device=device)
-    try:
+    with _agent_errors():
         return algorithm.agent_class(
             models=models,
             memory=memory,
@@ -184,6 +190,13 @@ def build_agent(
             device=device,
             cfg=cfg,
         )
+
+
+@contextlib.contextmanager
+def _agent_errors() -> Iterator[None]:
+    """Agent config and construction errors as `CLIError` ("agent: ...")."""
+    try:
+        yield
     except KeyError as error:  # ConfigKeyError: an unknown agent key, with the nearest valid one
         raise CLIError(f"agent: {error.args[0] if error.args else error}") from None
     except (ValueError, TypeError) as error:

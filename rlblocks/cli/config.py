@@ -27,6 +27,7 @@ import yaml
 from rlblocks.cli import registry
 from rlblocks.cli.registry import CLIError
 from rlblocks.utils.config import Config, ConfigKeyError
+from rlblocks.utils.load_errors import shorten
 from rlblocks.utils.suggest import did_you_mean
 
 DEFAULT_ALGORITHM = "ppo"
@@ -82,11 +83,11 @@ def read_yaml(path: str) -> dict[str, Any]:
     """
     try:
         with open(path, encoding="utf-8") as stream:
-            content = yaml.safe_load(stream)
+            content = yaml.load(stream, Loader=_LoaderWithoutAliases)  # a SafeLoader
     except FileNotFoundError:
         raise CLIError(f"config file {path!r} does not exist; check the path") from None
     except (OSError, yaml.YAMLError) as error:
-        raise CLIError(f"cannot read config file {path!r}: {error}") from error
+        raise CLIError(f"cannot read config file {path!r}: {shorten(str(error), 500)}") from error
     if content is None:
         return {}
     if not isinstance(content, Mapping):
@@ -94,6 +95,24 @@ def read_yaml(path: str) -> dict[str, Any]:
             f"config file {path!r} must hold a mapping (key: value lines), got {type(content).__name__}"
         )
     return dict(content)
+
+
+class _LoaderWithoutAliases(yaml.SafeLoader):
+    """YAML's safe loader, refusing aliases (``*name``): nested ones expand exponentially.
+
+    A 419-byte file of nested aliases ("billion laughs") builds a structure whose repr is tens of
+    megabytes; run configs never need aliases, so none is accepted.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.YAMLError(
+                f"aliases (*{shorten(str(event.anchor), 50)}) are not accepted in run configs (nested ones "
+                f"expand exponentially; line {event.start_mark.line + 1 if event.start_mark else '?'}): "
+                "write the value out"
+            )
+        return super().compose_node(parent, index)
 
 
 def packaged_config_names() -> list[str]:

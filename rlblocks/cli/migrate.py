@@ -39,6 +39,7 @@ from rlblocks.cli import config as run_config
 from rlblocks.cli import run_dir as runs
 from rlblocks.cli.registry import CLIError
 from rlblocks.utils.checkpoint import CheckpointError
+from rlblocks.utils.load_errors import shorten
 
 KNOWN_ENVS = {
     ("discrete", 4, 2): "CartPole-v1",
@@ -89,7 +90,14 @@ def migrate(path: str, env: str | None = None, run_dir: str | None = None) -> Mi
     except (CheckpointError, ValueError) as error:
         raise CLIError(str(error)) from None
     tensors = {_strip(name): tensor for name, tensor in source.tensors.items()}
-    plan = _plan(source.library, tensors, path)
+    try:
+        plan = _plan(source.library, tensors, path)
+    except (KeyError, IndexError) as error:  # a known layout missing a tensor, or one of odd shape
+        raise CLIError(
+            f"{path} looks like a {source.library} checkpoint but its tensors are incomplete or damaged "
+            f"({type(error).__name__}: {shorten(str(error), 200)}; tensors: "
+            f"{shorten(str(sorted(tensors)), 300)}); copy the file again from its source"
+        ) from None
     env_inferred = env is None
     if env is None:
         env = KNOWN_ENVS.get((plan.action_kind, plan.num_observations, plan.num_actions))
@@ -113,8 +121,7 @@ def migrate(path: str, env: str | None = None, run_dir: str | None = None) -> Mi
     _load_models(agent, plan, path)
     _load_normalization(agent, plan, path)
     target = run_dir or runs.new_run_dir("runs", f"{algorithm.name}-from-{_library_tag(plan.library)}", env)
-    if os.path.isdir(target) and os.listdir(target):
-        raise CLIError(f"run directory {target!r} already holds files; pick a new --run-dir")
+    runs.check_fresh(target)
     runs.save_config(target, config)
     checkpoint = os.path.join(runs.checkpoints_dir(target), "agent_0.pt")
     agent.save(checkpoint)

@@ -41,6 +41,23 @@ def new_run_dir(root: str, algo: str, env_id: str) -> str:
     return path
 
 
+def check_fresh(path: str, resume_hint: bool = False) -> None:
+    """Refuse a path that cannot become a new run directory: a file, or a directory holding files.
+
+    Raises:
+        CLIError: the path is a file, or a non-empty directory (``resume_hint``: say how to
+            continue that run instead).
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CLIError(
+            f"run directory {path!r} is a file, not a directory; pick a new --run-dir (a directory that "
+            "does not exist yet, or an empty one)"
+        )
+    if os.path.isdir(path) and os.listdir(path):
+        hint = f", or continue that run with --resume {path}" if resume_hint else ""
+        raise CLIError(f"run directory {path!r} already holds files; pick a new --run-dir{hint}")
+
+
 def save_config(run_dir: str, config: run_config.RunConfig) -> str:
     """Write ``config.yaml`` into ``run_dir`` (created if needed), atomically; returns its path.
 

@@ -82,13 +82,10 @@ def train(
         overrides = {"timesteps": timesteps, "num_envs": num_envs, "seed": seed, "device": device}
         config = run_config.resolve(algo, env, config_file, overrides)
         path = ranks.shared_run_dir(run_dir or runs.new_run_dir("runs", config.algo, config.env))
-        if os.path.isdir(path) and os.listdir(path):
-            raise CLIError(
-                f"run directory {path!r} already holds files; pick a new --run-dir, or continue that run "
-                f"with --resume {path}"
-            )
+        runs.check_fresh(path, resume_hint=True)
         checkpoint = None
         ranks.wait_for_every_rank()  # every rank checked the directory before rank 0 writes
+    check_wandb(config)
 
     build.seed_everything(config.seed)
     device_ = build.resolve_device(config.device)
@@ -115,6 +112,24 @@ def train(
         return _run(agent, environment, config, path, progress_bar)
     finally:
         environment.close()
+
+
+def check_wandb(config: run_config.RunConfig) -> None:
+    """With ``agent: experiment: wandb: true``, check that wandb imports before anything is written.
+
+    Raises:
+        CLIError: wandb is not installed (the run directory is left untouched).
+    """
+    experiment = config.agent.get("experiment") or {}
+    if not (isinstance(experiment, dict) and experiment.get("wandb")):
+        return
+    try:
+        import wandb  # noqa: F401  only checked here; the agent initialises it
+    except ImportError as error:
+        raise CLIError(
+            f"agent: experiment: wandb is true but wandb cannot be imported ({error}); pip install wandb, "
+            "or set wandb: false"
+        ) from None
 
 
 def _run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import pickle
@@ -21,8 +22,29 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], suf
 
     A crash mid-write leaves the previous file intact: the rename is atomic on POSIX and Windows,
     and the data is flushed to disk first. On failure the temporary file is removed.
+
+    Raises:
+        OSError: the write failed (a full disk, a permission denied); the message names `path`
+            and, for a full disk, the fix.
     """
     path = os.fspath(path)
+    try:
+        _atomic_write(path, write, suffix)
+    except OSError as error:
+        raise _naming(error, path) from error
+
+
+def _naming(error: OSError, path: str) -> OSError:
+    """``error`` as an OSError of the same errno whose message names ``path`` (and the fix)."""
+    if error.errno is None or path in str(error):
+        return error
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC:
+        reason += "; free some disk space (or write elsewhere) and try again"
+    return OSError(error.errno, f"cannot write {path!r}: {reason}", error.filename)
+
+
+def _atomic_write(path: str, write: Callable[[BinaryIO], None], suffix: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=temporary_files.prefix(), suffix=suffix, dir=directory)
@@ -119,6 +141,10 @@ def load_error(
         name = load_errors.refused_global(error, head if raw_pickle else None)
         return CheckpointError(load_errors.refusal_message(origin, name))
     cause = load_errors.cause(error)
+    if not head:
+        cause = "the file is empty (0 bytes)"
+    elif not head.startswith(_ZIP_MAGIC) and not raw_pickle and head[:1] != _PICKLE_PROTOCOL_MARKER:
+        cause = f"neither a zip archive (torch's format) nor a pickle; it starts with {head[:24]!r}"
     if unreadable is not None:
         return CheckpointError(unreadable(origin, cause))
     return CheckpointError(
