@@ -7,12 +7,12 @@ import difflib
 import importlib
 import os
 import re
-from collections.abc import Sequence
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import gymnasium
 import torch
+
 from rlblocks.agents.torch.config import AgentConfig
 from rlblocks.cli import config as run_config
 from rlblocks.cli import registry

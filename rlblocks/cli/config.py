@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 import yaml
+
 from rlblocks.cli import registry
 from rlblocks.cli.registry import CLIError
 from rlblocks.utils.config import Config, ConfigKeyError
