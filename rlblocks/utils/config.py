@@ -47,6 +47,29 @@ class Config:
     _extras: ClassVar[Mapping[str, Any]] = types.MappingProxyType({})
     """Top-level keys that are not fields (only with ``allow_unknown``); set per instance."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Make the class's own ``__post_init__`` (its range checks) first refuse NaN and ±inf.
+
+        Range checks cannot see NaN (every comparison with it is false), and a config built as a
+        dataclass (``PPOConfig(learning_rate=nan)``) does not pass through `from_dict`.
+        """
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__post_init__")
+        if own is None or getattr(own, "checks_finite_numbers", False):
+            return
+
+        def __post_init__(self: Config) -> None:
+            check_finite_numbers(self)
+            own(self)
+
+        __post_init__.checks_finite_numbers = True  # type: ignore[attr-defined]
+        __post_init__.__doc__ = own.__doc__
+        cls.__post_init__ = __post_init__  # type: ignore[method-assign]
+
+    def __post_init__(self) -> None:
+        """Refuse NaN and ±inf in numeric fields (subclasses add their range checks)."""
+        check_finite_numbers(self)
+
     @classmethod
     def from_dict(
         cls: type[ConfigType], cfg: Mapping[str, Any] | None = None, *, allow_unknown: bool = False
@@ -187,6 +210,32 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
     if isinstance(value, numbers.Integral) and int not in numeric:
         return float(value)
     return value
+
+
+def check_finite_numbers(config: Config) -> None:
+    """Raise ValueError when a numeric field of ``config`` holds NaN or ±inf, naming its public key."""
+    hints = _type_hints(type(config))
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if (
+            _numeric_types(hints[field.name])
+            and isinstance(value, numbers.Real)
+            and not isinstance(value, bool)
+            and not math.isfinite(value)
+        ):
+            raise ValueError(
+                f'config key "{config.public_key(field.name)}" must be a finite number, got {value!r}'
+            )
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints(cls)``, computed once per class."""
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def _numeric_types(hint: Any) -> set[type]:

@@ -17,7 +17,7 @@ class PPOConfig(ActorCriticConfig):
     learning_epochs: int = 8
     """Passes over the rollout per update."""
     ratio_clip: float = 0.2
-    """ε of the clipped surrogate."""
+    """ε of the clipped surrogate (> 0)."""
     value_clip: float = 0.2
     """Clip range of predicted values around the old ones (if clip_predicted_values)."""
     clip_predicted_values: bool = False
@@ -30,7 +30,8 @@ class PPOConfig(ActorCriticConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_positive("learning_epochs", self.learning_epochs)
-        for name in ("ratio_clip", "value_clip", "value_loss_scale", "kl_threshold"):
+        check_positive("ratio_clip", self.ratio_clip)  # 0 would freeze the policy
+        for name in ("value_clip", "value_loss_scale", "kl_threshold"):
             check_non_negative(name, getattr(self, name))
 
 
