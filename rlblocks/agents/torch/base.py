@@ -31,6 +31,7 @@ import torch
 from rlblocks import logger
 from rlblocks.agents.torch import tags
 from rlblocks.agents.torch.config import AgentConfig
+from rlblocks.agents.torch.episode_log import EpisodeLog
 from rlblocks.agents.torch.episode_statistics import EpisodeStatistics
 from rlblocks.agents.torch.parts import Metrics, OptimisationStep
 from rlblocks.agents.torch.parts.non_finite import NonFiniteError, NonFiniteGuard, finite_rows_only
@@ -42,6 +43,8 @@ from rlblocks.utils.temporary_files import remove_orphan_temporaries
 
 __all__ = ["Agent", "NonFiniteError", "Transition", "latest_checkpoint"]
 
+EPISODE_LOG_FILE = "episodes.csv"
+"""One line per finished training episode in the experiment directory (see `EpisodeLog`)."""
 CHECKPOINT_FORMAT_VERSION = 1
 META_KEY = "_rlblocks"
 """Key of the checkpoint entry holding the format version, timestep and RNG states."""
@@ -189,6 +192,8 @@ class Agent:
             from torch.utils.tensorboard import SummaryWriter  # slow import: only when logging
 
             self.writer = SummaryWriter(log_dir=self.experiment_dir)
+        if experiment.write_interval > 0 and self.episode_statistics.log is None:
+            self.episode_statistics.log = EpisodeLog(os.path.join(self.experiment_dir, EPISODE_LOG_FILE))
 
     def end_logging(self) -> None:
         """Close the TensorBoard writers (the trainers call it when a run ends).
@@ -280,8 +285,15 @@ class Agent:
         Raises:
             NonFiniteError: a non-finite observation or reward, or loss (in "raise" mode).
         """
-        self.episode_statistics.record(rewards, terminated, truncated, self.episode_end_hint)
         self._num_envs = rewards.shape[0]
+        logged = self.training and self.episode_statistics.log is not None
+        self.episode_statistics.record(
+            rewards,
+            terminated,
+            truncated,
+            self.episode_end_hint,
+            self.env_steps(timestep + 1) if logged else None,
+        )
         if self.training:
             self.non_finite.watch(timestep, states, next_states, rewards)
             # "warn-and-skip" must know before storing: it waits for the device (a read per step on CUDA)
@@ -358,6 +370,8 @@ class Agent:
             self.track_data(tags.GLOBAL_ENV_STEPS, self.env_steps(timestep))
         values = self.metrics.pop()
         self.last_written = values
+        if self.episode_statistics.log is not None:
+            self.episode_statistics.log.write(self.env_steps(timestep))
         if self.writer is not None:
             for tag, value in values.items():
                 self.writer.add_scalar(tag, value, self.env_steps(timestep))

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 import torch
 
+from rlblocks.agents.torch.episode_log import EpisodeLog
+
 
 class EpisodeStatistics:
     """Running returns per env, and the returns and lengths of finished episodes.
@@ -32,6 +34,8 @@ class EpisodeStatistics:
         self._ring = torch.zeros(window + 1)
         self._ring_next = torch.zeros((), dtype=torch.int64)
         self._ring_total = torch.zeros((), dtype=torch.int64)
+        self.log: EpisodeLog | None = None
+        """Where each finished episode is also logged (set by the agent when it writes logs)."""
 
     def _allocate(self, rewards: torch.Tensor) -> None:
         device = rewards.device
@@ -55,6 +59,7 @@ class EpisodeStatistics:
         terminated: torch.Tensor,
         truncated: torch.Tensor,
         any_ended: bool | None = None,
+        env_steps: int | None = None,
     ) -> None:
         """Add one step of (N, 1) rewards and episode-end flags.
 
@@ -64,6 +69,7 @@ class EpisodeStatistics:
             truncated: (N, 1) bool, the episodes cut (e.g. by a time limit) at the step.
             any_ended: whether some episode ended at this step, when the caller knows it on the
                 host (False skips the end-of-episode work); None: not known.
+            env_steps: the run's env steps after this step, for the episode log.
         """
         if not self._is_allocated:
             self._allocate(rewards)
@@ -78,12 +84,14 @@ class EpisodeStatistics:
         self._steps_since_summary += 1
         if any_ended is False:
             return
-        self._fold_ended((terminated | truncated).view(-1))
+        self._fold_ended((terminated | truncated).view(-1), env_steps)
 
-    def _fold_ended(self, ended: torch.Tensor) -> None:
+    def _fold_ended(self, ended: torch.Tensor, env_steps: int | None = None) -> None:
         """Fold the (N,) ``ended`` envs' episodes into the totals and the ring; restart their counts."""
         returns = self._returns.view(-1)
         lengths = self._lengths.view(-1).to(torch.float64)
+        if self.log is not None and env_steps is not None:
+            self.log.add(ended, returns, lengths, env_steps)
         count = ended.sum()
         both = torch.stack((returns.to(torch.float64), lengths))  # (2, N)
         mask = ended.unsqueeze(0)
