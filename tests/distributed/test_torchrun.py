@@ -149,6 +149,19 @@ def test_a_two_rank_run_resumes_from_rank_0s_checkpoint_with_equal_parameters(tm
     assert (resumed_runs / "run_rank0" / "checkpoints" / "agent_64.pt").is_file()
 
 
+def test_the_parallel_trainer_under_torchrun_keeps_each_agent_equal_across_ranks(tmp_path):
+    """Two agents, one env: under torchrun the ParallelTrainer runs them in turn, so their
+    all-reduces pair up across ranks and each agent ends bitwise equal on both ranks."""
+    runs, params = tmp_path / "runs", tmp_path / "params"
+    runs.mkdir()
+    params.mkdir()
+    launch.check(launch.torchrun("train_ppo.py", str(runs), str(params), "--parallel", limit=LIMIT))
+    first, second = (load(params / f"rank0_agent{index}.pt") for index in (0, 1))
+    assert not torch.equal(first["policy.net.0.weight."], second["policy.net.0.weight."])
+    for index in (0, 1):
+        assert_bitwise_equal(load(params / f"rank0_agent{index}.pt"), load(params / f"rank1_agent{index}.pt"))
+
+
 @pytest.mark.gpu
 def test_nccl_ranks_agree_bitwise_on_cuda(tmp_path):
     if not torch.cuda.is_available():

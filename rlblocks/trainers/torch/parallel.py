@@ -12,7 +12,12 @@ memory, pipes and a barrier): threads need no pickling of agents, keep a single 
 skrl only the shared model parameters come back), work with `None` models (skrl crashes, bug #26)
 and with CUDA tensors, and start instantly. Torch kernels release the GIL, so the agents' updates
 (the costly part) do run in parallel; pure-Python work is serialised. With one agent no thread is
-used.
+used. Measured (``benchmarks/parallel_trainer.py``, see benchmarks/README.md): starting one process
+per agent costs seconds before the first step, the threads none.
+
+Under torchrun (several ranks) the agents run one after another on the main thread, as with
+`SequentialTrainer`: each agent's all-reduces must reach every rank in the same order, which
+concurrent threads would not guarantee (rank 0 could pair agent 1's gradients with rank 1's agent 2).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import torch
 
 from rlblocks.trainers.torch.base import Trainer, record_with_hint
 from rlblocks.trainers.torch.config import TrainerConfig
+from rlblocks.utils import distributed
 
 PARALLEL_TRAINER_DEFAULT_CONFIG = TrainerConfig.defaults()
 """Default config (see `SequentialTrainer`)."""
@@ -53,7 +59,8 @@ class ParallelTrainer(Trainer):
         self._run_with_workers(training=False)
 
     def _run_with_workers(self, training: bool) -> None:
-        if self.num_agents == 1:
+        if self.num_agents == 1 or distributed.is_distributed():
+            # under torchrun the agents' collectives must reach every rank in the same order: one thread
             self._run(training)
             return
         self._training = training
