@@ -7,10 +7,12 @@ a line per run and a median table, and writes everything to a JSON file.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import statistics
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -38,6 +40,31 @@ def evaluate(
         returns.append(total)
     env.close()
     return float(np.mean(returns))
+
+
+def parse_arguments(description: str, steps: int, output_name: str, seeds: int = 3) -> argparse.Namespace:
+    """The benchmarks' command line: ``--seeds``, ``--steps`` (env steps per run) and ``--output``.
+
+    ``output_name`` is the default file under ``benchmarks/results/``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", type=int, default=seeds)
+    parser.add_argument("--steps", type=int, default=steps)
+    parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "results", output_name))
+    return parser.parse_args()
+
+
+def sb3_training_run(model: Any, env_steps: int) -> dict[str, float]:
+    """Train an SB3 (or sb3-contrib) ``model`` for ``env_steps``: its env steps/s and final return.
+
+    The final return is the mean over the last (≤ 100) finished training episodes SB3 keeps
+    (its envs need a ``Monitor``).
+    """
+    start = time.perf_counter()
+    model.learn(total_timesteps=env_steps)
+    elapsed = time.perf_counter() - start
+    returns = [info["r"] for info in model.ep_info_buffer]
+    return {"steps_per_second": model.num_timesteps / elapsed, "final_return": float(np.mean(returns))}
 
 
 def compare(
