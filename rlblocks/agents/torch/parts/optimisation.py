@@ -89,6 +89,8 @@ class OptimisationStep:
         if self.grad_norm_clip > 0:
             norm = torch.nn.utils.clip_grad_norm_(self.parameters, self.grad_norm_clip, foreach=True)
             checked = checked + norm  # inf or NaN gradients give a non-finite norm
+        if self._averager is not None and self.guard is not None:
+            checked = distributed.mean_over_ranks(checked)  # NaN on one rank: every rank skips (or raises)
         if self.guard is not None and self.guard.skips_step(self.name, checked, self.optimizer):
             return
         self.optimizer.step()
