@@ -236,11 +236,18 @@ def migrate_command(
     run_dir: Annotated[
         str | None, typer.Option(help="Directory to write. Default: runs/<timestamp>_...")
     ] = None,
+    vecnormalize: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PATH",
+            help="SB3 VecNormalize.save pickle. Default: vecnormalize.pkl or vec_normalize.pkl beside FILE.",
+        ),
+    ] = None,
 ) -> None:
     """Convert an SB3 or rl_games checkpoint into a run directory that eval and export accept."""
     import rlblocks.cli.migrate as migration
 
-    result = migration.migrate(file, env=env, run_dir=run_dir)
+    result = migration.migrate(file, env=env, run_dir=run_dir, vecnormalize=vecnormalize)
     typer.echo(migration.summary(result))
 
 

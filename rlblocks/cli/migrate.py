@@ -15,6 +15,12 @@ What each source becomes (activations per library, as they ship by default):
 | SB3 DQN | dqn | Q-network and target; ReLU |
 | rl_games a2c_continuous/discrete | ppo | policy, value (shared trunk copied into both), normalisation; ELU |
 
+SB3 ``VecNormalize`` statistics (a ``vecnormalize.pkl`` or ``vec_normalize.pkl`` beside the zip, as
+rl-zoo3 ships them, or the file given with ``--vecnormalize``) become the agent's state
+preprocessor, exactly (``RunningStandardScaler`` with epsilon 0 and VecNormalize's clip): without
+them a policy trained on normalised observations acts on raw ones. Reward normalisation only
+affects training and is not carried over.
+
 Approximations (the deterministic policy, which eval and export use, is exact):
 - SB3 SAC's log-std is a linear head on the features; an instantiated Gaussian model has one
   log-std per action, so it takes the head's bias.
@@ -77,8 +83,21 @@ class MigrateResult:
     env_inferred: bool
 
 
-def migrate(path: str, env: str | None = None, run_dir: str | None = None) -> MigrateResult:
+VEC_NORMALIZE_NAMES = ("vecnormalize.pkl", "vec_normalize.pkl")
+"""Where rl-zoo3 and ``VecNormalize.save`` users put the statistics: beside the zip."""
+
+
+def migrate(
+    path: str, env: str | None = None, run_dir: str | None = None, vecnormalize: str | None = None
+) -> MigrateResult:
     """Convert ``path`` into a run directory (see the module docstring).
+
+    Args:
+        path: an SB3 ``.zip`` or an rl_games ``.pth``.
+        env: the env id (SB3 files name none; classic-control ones are recognised).
+        run_dir: the directory to write (default ``runs/<timestamp>_<algo>-from-<library>_<env>``).
+        vecnormalize: an SB3 ``VecNormalize.save`` pickle; default: one of `VEC_NORMALIZE_NAMES`
+            beside ``path``, if there is one.
 
     Raises:
         CLIError: unreadable or unrecognised file, unknown or unfitting env, missing agent.
@@ -106,6 +125,13 @@ def migrate(path: str, env: str | None = None, run_dir: str | None = None) -> Mi
                 f"{path} does not name its environment; pass --env ENV_ID (a {plan.action_kind} env with "
                 f"{plan.num_observations} observations and {plan.num_actions} actions)"
             )
+    observation_statistics = _vec_normalize_statistics(plan, path, vecnormalize)
+    if observation_statistics is not None:
+        plan.agent["state_preprocessor"] = "RunningStandardScaler"
+        plan.agent["state_preprocessor_kwargs"] = {
+            "epsilon": observation_statistics.epsilon,
+            "clip_threshold": observation_statistics.clip_threshold,
+        }
     algorithm = _algorithm(plan)
     config = run_config.from_dict(
         {"algo": algorithm.name, "env": env, "num_envs": 1, "models": plan.models, "agent": plan.agent}
@@ -120,6 +146,8 @@ def migrate(path: str, env: str | None = None, run_dir: str | None = None) -> Mi
     agent = build.build_agent(config, observation_space, action_space, device, None)
     _load_models(agent, plan, path)
     _load_normalization(agent, plan, path)
+    if observation_statistics is not None:
+        _load_statistics(agent, observation_statistics, "state_preprocessor")
     target = run_dir or runs.new_run_dir("runs", f"{algorithm.name}-from-{_library_tag(plan.library)}", env)
     runs.check_fresh(target)
     runs.save_config(target, config)
@@ -334,6 +362,62 @@ def _load_normalization(agent: Any, plan: Plan, path: str) -> None:
         scaler = agent.checkpoint_modules.get(entry)
         if statistics is not None and scaler is not None:
             statistics.load_into(scaler)
+
+
+def _vec_normalize_statistics(plan: Plan, path: str, given: str | None) -> Any:
+    """The observation statistics of the SB3 VecNormalize pickle given or found beside ``path``.
+
+    Raises:
+        CLIError: a file given for a non-SB3 checkpoint, a missing file, or one that is not a
+            VecNormalize pickle.
+    """
+    if given is not None and plan.library != "stable-baselines3":
+        raise CLIError(
+            f"--vecnormalize {given!r} is for stable-baselines3 checkpoints, but {path} is a {plan.library} "
+            "one (rl_games files carry their statistics); leave the option out"
+        )
+    if plan.library != "stable-baselines3":
+        return None
+    candidate = given
+    if candidate is None:
+        directory = os.path.dirname(os.path.abspath(path))
+        found = [os.path.join(directory, name) for name in VEC_NORMALIZE_NAMES]
+        candidate = next((name for name in found if os.path.isfile(name)), None)
+        if candidate is None:
+            return None
+    from rlblocks.utils.migration import load_normalization
+    from rlblocks.utils.migration.sb3 import is_vec_normalize_file
+
+    if not os.path.isfile(candidate):
+        raise CLIError(
+            f"--vecnormalize {candidate!r} does not exist; give the path of VecNormalize.save's pickle"
+        )
+    if not is_vec_normalize_file(candidate):
+        raise CLIError(
+            f"{candidate!r} is not a stable-baselines3 VecNormalize pickle (the file VecNormalize.save "
+            "writes); give that file, or move this one away"
+        )
+    try:
+        statistics = load_normalization(path=candidate).observations
+    except (CheckpointError, ValueError) as error:
+        raise CLIError(f"cannot read the VecNormalize statistics in {candidate!r}: {error}") from None
+    if statistics is None:
+        plan.notes.append(f"{candidate} normalises no observations (norm_obs=False); nothing to attach")
+        return None
+    if statistics.size != plan.num_observations:
+        raise CLIError(
+            f"{candidate!r} normalises {statistics.size} observations but {path} takes "
+            f"{plan.num_observations}; give the VecNormalize file saved with this model"
+        )
+    plan.notes.append(f"observations normalised with the VecNormalize statistics of {candidate}")
+    return statistics
+
+
+def _load_statistics(agent: Any, statistics: Any, entry: str) -> None:
+    scaler = agent.checkpoint_modules.get(entry)
+    if scaler is None:  # the agent was built with the preprocessor the plan asked for
+        raise CLIError(f"the migrated agent has no {entry}; this is a bug, please report it")
+    statistics.load_into(scaler)
 
 
 def summary(result: MigrateResult) -> str:
