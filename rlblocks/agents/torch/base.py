@@ -136,6 +136,9 @@ class Agent:
         self.eval_writer = None
         self._plain_modules: list[torch.nn.Module] | None = None
         self._best_return = float("-inf")
+        self.best_by_evaluation = False
+        """Set by a trainer that evaluates during training: ``best_agent.pt`` is then chosen by the
+        evaluation return (`write_best_checkpoint`), not by the training episodes' return."""
         self.non_finite = NonFiniteGuard(
             getattr(self.cfg, "non_finite", "raise"), self.device, type(self).__name__
         )
@@ -523,7 +526,7 @@ class Agent:
         )
         directory = os.path.join(self.experiment_dir, "checkpoints")
         mean_return = self.recent_mean_return
-        is_best = mean_return is not None and mean_return > self._best_return
+        is_best = not self.best_by_evaluation and mean_return is not None and mean_return > self._best_return
         if is_best:
             self._best_return = mean_return  # before `checkpoint()`, so a resume knows the best so far
         content = self.checkpoint(self._save_memories(os.path.join(directory, f"agent_{tag}.pt"), tag))
@@ -534,6 +537,24 @@ class Agent:
             atomic_save(content, os.path.join(directory, f"agent_{tag}.pt"))
         if is_best:
             atomic_save(content, os.path.join(directory, "best_agent.pt"))
+
+    def write_best_checkpoint(self, score: float) -> bool:
+        """Write ``checkpoints/best_agent.pt`` when ``score`` (an evaluation's mean return) beats the best.
+
+        Returns whether it was written (under torchrun only rank 0 writes; the others return False).
+        The file holds no replay memory: it is for evaluation and export; a resume starts from the
+        latest ``agent_<timestep>.pt``.
+        """
+        if not score > self._best_return:
+            return False
+        self._best_return = float(score)  # before `checkpoint()`, so a resume knows the best so far
+        if not self._writes_files:
+            return False
+        directory = os.path.join(self.experiment_dir, "checkpoints")
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, "best_agent.pt")
+        atomic_save(self.checkpoint(), path)  # for eval and export: no replay memory beside it
+        return True
 
     def save(self, path: str) -> None:
         """Write the whole agent (see `checkpoint`) to ``path``, atomically."""
