@@ -103,20 +103,30 @@ def test_every_agent_has_numeric_keys_to_check():
     assert all(len(numeric_keys(config_class)) >= 3 for config_class in AGENT_CONFIGS)
 
 
+BOUNDED_BY_ONE = (
+    ("discount_factor",),
+    ("lambda",),
+    ("polyak",),
+    ("percentile",),
+    ("step_fraction",),
+    ("exploration", "initial_epsilon"),
+    ("exploration", "final_epsilon"),
+)
 UPPER_BOUNDS = [
-    (config_class, key, value)
+    (config_class, path)
     for config_class in AGENT_CONFIGS
-    for key, value in (("discount_factor", 1.01), ("lambda", 1.5), ("polyak", 1.5))
-    if key in config_class.defaults()
-]
+    for path in BOUNDED_BY_ONE
+    if path in numeric_keys(config_class)
+] + [(QLearningConfig, ("learning_rate",)), (SARSAConfig, ("learning_rate",))]  # tabular α
 
 
 @pytest.mark.parametrize(
-    ("config_class", "key", "value"), UPPER_BOUNDS, ids=[f"{c.__name__}-{k}" for c, k, _ in UPPER_BOUNDS]
+    ("config_class", "path"), UPPER_BOUNDS, ids=[f"{c.__name__}-{'.'.join(p)}" for c, p in UPPER_BOUNDS]
 )
-def test_keys_with_a_natural_upper_bound_refuse_values_above_it(config_class, key, value):
-    with pytest.raises(ValueError, match=f'"{key}" must be .*<= 1'):
-        config_class.from_dict({key: value})
+def test_keys_with_a_natural_upper_bound_of_one_refuse_values_above_it(config_class, path):
+    with pytest.raises(ValueError, match=f'"{path[-1]}" must be .*<= 1'):
+        config_class.from_dict(nested(path, 1.5))
+    config_class.from_dict(nested(path, 1.0))  # the bound itself is allowed
 
 
 POSITIVE = [

@@ -71,6 +71,7 @@ def test_default_config_is_skrl_s_dict_plus_time_limit_bootstrap():
         "entropy_loss_scale": 0.0,
         "rewards_shaper": None,
         "time_limit_bootstrap": True,
+        "non_finite": "raise",  # rlblocks: NaN/inf from the env or a loss raises
         "experiment": EXPERIMENT_DEFAULTS,
     }
 

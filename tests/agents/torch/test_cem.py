@@ -62,6 +62,7 @@ def test_default_config_is_skrl_0_10s():
         "random_timesteps": 0,
         "learning_starts": 0,
         "rewards_shaper": None,
+        "non_finite": "raise",  # rlblocks: NaN/inf from the env or a loss raises
         "experiment": {
             "directory": "",
             "experiment_name": "",

@@ -80,7 +80,7 @@ def test_default_config_is_ppo_s_plus_alpha():
         "state_preprocessor", "state_preprocessor_kwargs", "value_preprocessor", "value_preprocessor_kwargs",
         "random_timesteps", "learning_starts", "grad_norm_clip", "ratio_clip", "value_clip",
         "clip_predicted_values", "entropy_loss_scale", "value_loss_scale", "kl_threshold",
-        "rewards_shaper", "time_limit_bootstrap", "experiment",
+        "rewards_shaper", "time_limit_bootstrap", "non_finite", "experiment",
     }  # fmt: skip
     assert (RPO_DEFAULT_CONFIG["mini_batches"], RPO_DEFAULT_CONFIG["learning_epochs"]) == (2, 8)
 

@@ -70,6 +70,7 @@ def test_default_configs_are_skrl_0_10s(config):
         "random_timesteps": 0,
         "learning_starts": 0,
         "rewards_shaper": None,
+        "non_finite": "raise",  # rlblocks: NaN/inf from the env or a loss raises
         "experiment": EXPERIMENT_DEFAULTS,
     }
 

@@ -49,6 +49,7 @@ def test_default_config_is_skrls_dict_plus_time_limit_bootstrap():
         "step_fraction": 1.0,
         "rewards_shaper": None,
         "time_limit_bootstrap": True,
+        "non_finite": "raise",  # rlblocks: NaN/inf from the env or a loss raises
         "experiment": {
             "directory": "",
             "experiment_name": "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rlblocks.agents.torch.on_policy.config import OnPolicyConfig
-from rlblocks.utils.config import check_non_negative, check_positive
+from rlblocks.utils.config import check_non_negative, check_positive, check_range
 
 
 @dataclass(kw_only=True)
@@ -35,13 +35,14 @@ class TRPOConfig(OnPolicyConfig):
     accept_ratio: float = 0.5
     """Fraction of the linearly predicted improvement a step must reach to be accepted."""
     step_fraction: float = 1.0
-    """The line search's first step size, as a fraction of the maximal (KL = δ) step."""
+    """The line search's first step size, as a fraction in (0, 1] of the maximal (KL = δ) step."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         for name in ("learning_epochs", "max_backtrack_steps", "value_learning_rate", "max_kl_divergence"):
             check_positive(name, getattr(self, name))
-        check_positive("step_fraction", self.step_fraction)
+        # beyond 1 the first step would leave the trust region
+        check_range("step_fraction", self.step_fraction, 0.0, 1.0, strict_low=True)
         for name in ("value_loss_scale", "damping", "conjugate_gradient_steps", "accept_ratio"):
             check_non_negative(name, getattr(self, name))
 
