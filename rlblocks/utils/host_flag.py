@@ -55,6 +55,7 @@ class HostFlag:
         return self._last
 
     def set(self, value: bool) -> None:
-        """Set the device value (and, on CUDA, forget the host's copy)."""
+        """Set the device value; on CUDA a copy still in flight (of the old value) is not read."""
         self.tensor.fill_(value)
         self._last = value
+        self._event = None

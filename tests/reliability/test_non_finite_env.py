@@ -230,3 +230,31 @@ def test_an_unknown_non_finite_mode_is_refused_with_the_accepted_values():
     env = corrupted_env("CartPole-v1", "nan_obs")
     with pytest.raises(ValueError, match=r'"non_finite" must be one of .raise., .warn-and-skip., got .skip.'):
         agent_on("dqn", env, preprocessor=False, cfg={"non_finite": "skip"})
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_cuda_the_checks_never_sync_skip_the_step_on_the_device_and_raise_once_the_flag_lands():
+    device = torch.device("cuda")
+    guard = NonFiniteGuard("raise", device, "PPO")
+    layer = torch.nn.Linear(2, 1).to(device)
+    step = OptimisationStep(layer.parameters(), 0.1, grad_norm_clip=0.5, guard=guard)
+    before = [parameter.detach().clone() for parameter in layer.parameters()]
+    clean = torch.zeros(4, 2, device=device)
+    rewards = torch.zeros(4, 1, device=device)
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        for timestep in range(3):
+            guard.watch(timestep, clean, clean, rewards)
+            guard.check()
+        step(layer(clean).sum() * float("nan"))  # skipped on the device
+        guard.watch(3, clean, torch.full_like(clean, float("nan")), rewards)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert all(torch.equal(a, b) for a, b in zip(before, layer.parameters()))
+    with pytest.raises(
+        NonFiniteError, match="next observations.* environment\\(s\\) 0, 1, 2, 3, first at timestep 3"
+    ):
+        guard.check(wait=True)
+    with pytest.raises(NonFiniteError, match="the loss of 'optimizer' is not finite"):
+        guard.check(wait=True)
