@@ -63,12 +63,10 @@ def command_line_with(*arguments: str) -> Iterator[None]:
 @contextlib.contextmanager
 def working_directory(path: str) -> Iterator[None]:
     """The current directory set to `path` inside the block, restored after."""
-    saved = os.getcwd()
-    os.chdir(path)
-    try:
+    with contextlib.ExitStack() as restore:
+        restore.callback(os.chdir, os.getcwd())
+        os.chdir(path)
         yield
-    finally:
-        os.chdir(saved)
 
 
 def require(module: str, package: str, install_page: str, loader: str) -> ModuleType:
@@ -120,6 +118,9 @@ def hydra_config(config_dir: str, overrides: list[str]) -> Any:
         return hydra.compose(config_name="config", overrides=overrides)
 
 
-def hydra_overrides() -> list[str]:
-    """The `key=value` arguments of the command line (Hydra overrides)."""
-    return [argument for argument in sys.argv[1:] if "=" in argument and not argument.startswith("-")]
+def hydra_task_config(package_dir: str, task: str) -> Any:
+    """The Hydra config of `task` from `<package_dir>/cfg`, with the command line's `key=value` overrides."""
+    overrides = [
+        argument for argument in sys.argv[1:] if "=" in argument and not argument.startswith(("-", "task="))
+    ]
+    return hydra_config(os.path.join(package_dir, "cfg"), [f"task={task}", *overrides])

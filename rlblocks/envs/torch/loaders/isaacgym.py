@@ -12,8 +12,7 @@ from typing import Any
 
 from rlblocks.envs.torch.loaders.common import (
     command_line_with,
-    hydra_config,
-    hydra_overrides,
+    hydra_task_config,
     print_config,
     require,
     task_name_from,
@@ -78,8 +77,7 @@ def load_isaacgym_env_preview3(
     require("isaacgym", "isaacgym (Isaac Gym preview 3/4)", ISAACGYM_PAGE, loader)
     isaacgymenvs = require("isaacgymenvs", "isaacgymenvs (IsaacGymEnvs)", ISAACGYMENVS_PAGE, loader)
     path = isaacgymenvs_path or next(iter(isaacgymenvs.__path__))
-    overrides = [argument for argument in hydra_overrides() if not argument.startswith("task=")]
-    config = hydra_config(os.path.join(path, "cfg"), [f"task={task}", *overrides])
+    config = hydra_task_config(path, task)
     from omegaconf import OmegaConf
 
     task_config = OmegaConf.to_container(config.task, resolve=True)

@@ -27,13 +27,13 @@ import gymnasium
 import numpy as np
 import torch
 
-from rlblocks.envs.torch.wrappers.base import Wrapper
 from rlblocks.envs.torch.wrappers.conversions import (
     first_action,
     observation_to_tensor,
     step_tensors,
     tensor_to_actions,
 )
+from rlblocks.envs.torch.wrappers.converted_spaces import ConvertedSpacesWrapper
 
 
 def is_dm_env(env: Any) -> bool:
@@ -79,7 +79,7 @@ def timestep_outcome(timestep: Any) -> tuple[float, bool, bool, float]:
     return reward, last and discount == 0.0, last and discount > 0.0, discount
 
 
-class DeepMindWrapper(Wrapper):
+class DeepMindWrapper(ConvertedSpacesWrapper):
     """Wraps a `dm_env.Environment` (one environment); see the module docstring.
 
     Args:
@@ -88,21 +88,8 @@ class DeepMindWrapper(Wrapper):
     """
 
     def __init__(self, env: Any, device: str | torch.device | None = None) -> None:
-        super().__init__(env, device)
-        self.num_envs = 1
-        self._observation_space = spec_to_space(env.observation_spec())
-        self._action_space = spec_to_space(env.action_spec())
+        super().__init__(env, device, spec_to_space(env.observation_spec()), spec_to_space(env.action_spec()))
         self._action_spec = env.action_spec()
-
-    @property
-    def observation_space(self) -> gymnasium.Space:
-        """The space of the observation spec."""
-        return self._observation_space
-
-    @property
-    def action_space(self) -> gymnasium.Space:
-        """The space of the action spec."""
-        return self._action_space
 
     def reset(self) -> tuple[torch.Tensor, Any]:
         """Start an episode: the first observation (1, flat_size) and empty infos."""

@@ -28,13 +28,13 @@ import gymnasium
 import numpy as np
 import torch
 
-from rlblocks.envs.torch.wrappers.base import Wrapper
 from rlblocks.envs.torch.wrappers.conversions import (
     first_action,
     observation_to_tensor,
     step_tensors,
     tensor_to_actions,
 )
+from rlblocks.envs.torch.wrappers.converted_spaces import ConvertedSpacesWrapper
 
 
 def is_robosuite_env(env: Any) -> bool:
@@ -42,7 +42,7 @@ def is_robosuite_env(env: Any) -> bool:
     return any(klass.__module__.split(".")[0] == "robosuite" for klass in type(env).__mro__)
 
 
-class RobosuiteWrapper(Wrapper):
+class RobosuiteWrapper(ConvertedSpacesWrapper):
     """Wraps a robosuite environment; see the module docstring.
 
     Args:
@@ -57,8 +57,6 @@ class RobosuiteWrapper(Wrapper):
     def __init__(
         self, env: Any, device: str | torch.device | None = None, keys: Sequence[str] | None = None
     ) -> None:
-        super().__init__(env, device)
-        self.num_envs = 1
         observations = env.observation_spec()
         keys = list(observations) if keys is None else list(keys)
         unknown = [key for key in keys if key not in observations]
@@ -68,28 +66,13 @@ class RobosuiteWrapper(Wrapper):
                 f"observations are {list(observations)}."
             )
         self.keys = keys
-        self._observation_space = gymnasium.spaces.Dict(
-            {
-                key: gymnasium.spaces.Box(
-                    -np.inf, np.inf, shape=np.shape(observations[key]), dtype=np.float32
-                )
-                for key in keys
-            }
-        )
+        boxes = {
+            key: gymnasium.spaces.Box(-np.inf, np.inf, shape=np.shape(observations[key]), dtype=np.float32)
+            for key in keys
+        }
         low, high = env.action_spec
-        self._action_space = gymnasium.spaces.Box(
-            np.asarray(low, np.float32), np.asarray(high, np.float32), dtype=np.float32
-        )
-
-    @property
-    def observation_space(self) -> gymnasium.Space:
-        """A Dict of the kept observation entries."""
-        return self._observation_space
-
-    @property
-    def action_space(self) -> gymnasium.Space:
-        """The Box of `env.action_spec`."""
-        return self._action_space
+        action_space = gymnasium.spaces.Box(np.asarray(low, np.float32), np.asarray(high, np.float32))
+        super().__init__(env, device, gymnasium.spaces.Dict(boxes), action_space)
 
     def reset(self) -> tuple[torch.Tensor, Any]:
         """Start an episode: the first observation (1, flat_size) and empty infos."""
