@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo lint format bench clean
+.PHONY: setup test demo lint docs format bench clean
 
 setup: $(STAMP)
 
@@ -23,8 +23,13 @@ lint: setup
 	$(BIN)/ruff check rlblocks tests benchmarks
 	$(BIN)/ruff format --check rlblocks tests benchmarks
 
+# the documentation site (mkdocs-material, API reference by mkdocstrings) into site/; strict: a
+# broken link, a missing reference or a warning fails the build
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
 # two workers: the tests are independent and this machine has two cores
-test: lint
+test: lint docs
 	$(BIN)/python -m pytest -q -n 2
 
 # trains the default (PPO on CartPole-v1, about a minute on two cores); its summary ends with the
@@ -41,4 +46,4 @@ bench: setup
 	$(BIN)/python benchmarks/model_act.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build site *.egg-info .pytest_cache .ruff_cache
