@@ -27,17 +27,21 @@ only if `close_environment_at_exit`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
 from rlblocks import logger
 from rlblocks.agents.torch.parts.non_finite import describe_env_to
+from rlblocks.trainers.torch.callbacks import Callback, checked_callbacks
 from rlblocks.trainers.torch.config import TrainerConfig
 from rlblocks.trainers.torch.progress import ProgressBar
 from rlblocks.trainers.torch.threads import threads_for_run, torch_threads
 from rlblocks.utils import distributed
 from rlblocks.utils.config import ConfigKeyError
+
+if TYPE_CHECKING:
+    from rlblocks.trainers.torch.monitor import TrainingMonitor
 
 
 def generate_equally_spaced_scopes(num_envs: int, num_agents: int) -> list[int]:
@@ -104,6 +108,9 @@ class Trainer:
             shares, see `generate_equally_spaced_scopes`); they must add up to `env.num_envs`.
         cfg: trainer config (`TrainerConfig` keys, merged onto the defaults); with `STRICT_CONFIG`
             an unknown key raises a `ConfigKeyError` naming the nearest valid one.
+        eval_env: a separate wrapped env to evaluate one agent on during `train()`, every
+            ``cfg["eval_interval"]`` timesteps (`rlblocks.trainers.torch.monitor`).
+        callbacks: `Callback` instances whose hooks run during `train()` and may stop it.
 
     Attributes:
         cfg: the typed config, read like skrl's dict (`cfg["timesteps"]`, `cfg.get("my_key")`).
@@ -133,8 +140,15 @@ class Trainer:
         agents: Any,
         agents_scope: Sequence[int] | None = None,
         cfg: Mapping[str, Any] | None = None,
+        *,
+        eval_env: Any = None,
+        callbacks: Sequence[Callback] | None = None,
     ) -> None:
         self.cfg: TrainerConfig = self._config(cfg)
+        self.eval_env = eval_env
+        self.callbacks = checked_callbacks(callbacks)
+        self.monitor: TrainingMonitor | None = None
+        """The last `train()`'s evaluations and stop reason (None without eval_env or callbacks)."""
         self.env = env
         self.agents = agents
         self.agents_scope: list[Any] = list(agents_scope) if agents_scope is not None else []
@@ -146,9 +160,33 @@ class Trainer:
         for agent, scope in zip(self._agents, self._slices):
             describe_env_to(agent, env, scope.start)  # named in NaN/inf errors
         self._rendering = False  # set from `headless` and the env's render_mode when a run starts
+        self._check_evaluation()
         if self.INITS_AGENTS:
             for agent in self._agents:
                 agent.init(trainer_cfg=self.cfg.to_dict())
+
+    def _check_evaluation(self) -> None:
+        """Raise ValueError for evaluation settings that cannot work (module `monitor`)."""
+        cfg = self.cfg
+        if self.eval_env is not None and self.num_agents != 1:
+            raise ValueError(
+                f"eval_env evaluates one agent, but this trainer has {self.num_agents}; evaluate each agent "
+                "with rlblocks.evaluate(agent, env) after training instead."
+            )
+        if cfg.eval_interval > 0 and self.eval_env is None:
+            raise ValueError(
+                f"eval_interval={cfg.eval_interval} needs an evaluation env: pass eval_env=wrap_env(...) "
+                "to the trainer (a separate env, not the training one), or set eval_interval to 0."
+            )
+        if self.eval_env is not None and self.eval_env is self.env:
+            raise ValueError("eval_env must be a separate env from the training env (make a second one).")
+        rules = {"stop_at_return": cfg.stop_at_return is not None, "patience": cfg.patience > 0}
+        needs_evaluation = [name for name, is_set in rules.items() if is_set]
+        if needs_evaluation and cfg.eval_interval == 0:
+            raise ValueError(
+                f"{' and '.join(needs_evaluation)} stop on evaluation returns: set eval_interval > 0 and "
+                "pass eval_env to the trainer."
+            )
 
     def _config(self, cfg: Mapping[str, Any] | None) -> TrainerConfig:
         """The typed config; unknown keys are kept as extras unless `STRICT_CONFIG`.
@@ -252,13 +290,23 @@ class Trainer:
         timesteps = self.timesteps
         progress = self._progress_bar(start, timesteps)
         threads = threads_for_run(self.cfg.torch_threads, self._agents)
+        monitor = self._monitor(start, timesteps) if training else None
         with torch_threads(threads):
             try:
                 states = self.env.reset()[0]
-                for timestep in range(start, timesteps):
-                    states = self._step(states, timestep, timesteps, training)
-                    progress.update()
+                if monitor is None:
+                    for timestep in range(start, timesteps):
+                        states = self._step(states, timestep, timesteps, training)
+                        progress.update()
+                else:
+                    for timestep in range(start, timesteps):
+                        states = self._step(states, timestep, timesteps, training)
+                        progress.update()
+                        if monitor.after_step(timestep + 1):
+                            break
             finally:
+                if monitor is not None:
+                    monitor.end()
                 progress.close()
                 for agent in self._agents:
                     end_logging = getattr(agent, "end_logging", None)  # custom agents may lack it
@@ -266,6 +314,23 @@ class Trainer:
                         end_logging()
         if self.close_environment_at_exit:
             self.env.close()
+
+    def _monitor(self, start: int, timesteps: int) -> TrainingMonitor | None:
+        """A started `TrainingMonitor` when evaluating during training or with callbacks, else None."""
+        evaluating = self.eval_env is not None and self.cfg.eval_interval > 0
+        if not (evaluating or self.callbacks):
+            self.monitor = None
+            return None
+        from rlblocks.trainers.torch.monitor import TrainingMonitor  # imports evaluation, which imports base
+
+        self.monitor = TrainingMonitor(self, self._agents, self.callbacks, self.eval_env, self.cfg)
+        self.monitor.start(start, timesteps)
+        return self.monitor
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the last `train()` stopped early (a stopping rule or a callback); None: it ran to the end."""
+        return None if self.monitor is None else self.monitor.stop_reason
 
     def _step(self, states: torch.Tensor, timestep: int, timesteps: int, training: bool) -> torch.Tensor:
         """One interaction step; returns the states to act on next."""

@@ -1,7 +1,8 @@
 """`TrainerConfig`: the trainers' config keys, defaults and validation.
 
 skrl 0.10's keys (timesteps, headless, disable_progressbar) plus some of later skrl versions or
-of rlblocks: close_environment_at_exit, resume, stochastic_evaluation, torch_threads.
+of rlblocks: close_environment_at_exit, resume, stochastic_evaluation, torch_threads, progress,
+and evaluation during training (eval_interval, eval_episodes, stop_at_return, patience).
 """
 
 from __future__ import annotations
@@ -44,6 +45,16 @@ class TrainerConfig(Config):
     most a million parameters (unless OMP_NUM_THREADS is set), a positive int that many, None leaves
     torch's setting alone. The previous setting is restored when the run ends."""
 
+    eval_interval: int = 0
+    """Evaluate every this many timesteps (and after the last) on the trainer's ``eval_env``; 0: never.
+    The best evaluation's agent is ``checkpoints/best_agent.pt`` (`rlblocks.trainers.torch.monitor`)."""
+    eval_episodes: int = 10
+    """Episodes per evaluation (deterministic actions unless ``stochastic_evaluation``)."""
+    stop_at_return: float | None = None
+    """Stop training once an evaluation's mean return reaches this; None: never."""
+    patience: int = 0
+    """Stop training after this many evaluations in a row without a better mean return; 0: never."""
+
     def __post_init__(self) -> None:
         if isinstance(self.timesteps, float) and self.timesteps.is_integer():
             self.timesteps = int(self.timesteps)  # 1e5 written in a config
@@ -72,6 +83,21 @@ class TrainerConfig(Config):
             raise ValueError(
                 f'trainer config key "torch_threads" must be "auto", a positive int or None, got '
                 f"{threads!r}; e.g. cfg={{'torch_threads': 1}}."
+            )
+        for name, low in (("eval_interval", 0), ("eval_episodes", 1), ("patience", 0)):
+            value = getattr(self, name)
+            if isinstance(value, float) and value.is_integer():
+                setattr(self, name, value := int(value))
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(
+                    f'trainer config key "{name}" must be an int >= {low}, got {value!r}; e.g. '
+                    f"cfg={{'{name}': {max(low, 10)}}}."
+                )
+        stop = self.stop_at_return
+        if stop is not None and (isinstance(stop, bool) or not isinstance(stop, (int, float))):
+            raise ValueError(
+                f'trainer config key "stop_at_return" must be a number or None, got {stop!r}; e.g. '
+                "cfg={'stop_at_return': 475.0}."
             )
         if self.disable_progressbar is not None and not isinstance(self.disable_progressbar, bool):
             raise ValueError(

@@ -34,6 +34,10 @@ def test_default_config_has_skrl_keys_and_rlblocks_extras():
         "stochastic_evaluation": False,
         "progress": "auto",
         "torch_threads": "auto",
+        "eval_interval": 0,
+        "eval_episodes": 10,
+        "stop_at_return": None,
+        "patience": 0,
     }
     trainer = SequentialTrainer(counter_envs(1), FakeAgent(), cfg={"timesteps": 7})
     assert trainer.cfg.to_dict() == {**SEQUENTIAL_TRAINER_DEFAULT_CONFIG, "timesteps": 7}
@@ -141,7 +145,10 @@ def test_builtin_trainer_constructors_keep_the_skrl_signature():
     expected = ["self", "env", "agents", "agents_scope", "cfg"]
     for trainer_class in (Trainer, SequentialTrainer, ParallelTrainer, ManualTrainer):
         parameters = inspect.signature(trainer_class.__init__).parameters
-        assert list(parameters) == expected
+        positional = [name for name, item in parameters.items() if item.kind is not item.KEYWORD_ONLY]
+        assert positional == expected
+        # rlblocks' additions are keyword-only: evaluation during training and callbacks
+        assert set(parameters) - set(expected) <= {"eval_env", "callbacks"}
         assert parameters["agents_scope"].default is None and parameters["cfg"].default is None
 
 
