@@ -163,3 +163,22 @@ def test_render_is_a_no_op_and_close_follows_skrl(tag):
     assert env.render() is None
     env.close()
     assert fake.closed == (tag in ("omniverse-isaacgym", "isaac-orbit", "isaaclab"))
+
+
+@pytest.mark.parametrize("tag", ["isaacgym-preview3", "isaaclab"])
+def test_a_trainer_records_the_wrappers_transitions(tag):
+    from tests.helpers.off_policy import make_agent, train
+
+    env = wrap_env(FAKES[tag][0](), verbose=False)
+    agent, env = make_agent("sac", env=env, cfg={"learning_starts": 100}, memory_size=8)
+    train(agent, env, timesteps=8)
+    states, next_states = agent.memory.tensors["states"], agent.memory.tensors["next_states"]
+    assert states.shape == (8, 3, 2)
+    if tag == "isaacgym-preview3":  # final observation returned; the env resets env 1 in step 5
+        assert states[:, 1, 0].tolist() == [0, 1, 2, 3, 4, 1, 2, 3]
+        assert next_states[:, 1, 0].tolist() == [1, 2, 3, 4, 1, 2, 3, 4]
+    else:  # reset within the step: the reset observation is returned
+        assert states[:, 1, 0].tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
+        assert next_states[:, 1, 0].tolist() == [1, 2, 3, 0, 1, 2, 3, 0]
+    assert agent.memory.tensors["terminated"][:, 0, 0].tolist() == [False, True] * 4
+    assert not agent.memory.tensors["terminated"][:, 1:].any()  # time-outs are not terminations
