@@ -33,6 +33,7 @@ from rlblocks.agents.torch import tags
 from rlblocks.agents.torch.config import AgentConfig
 from rlblocks.agents.torch.episode_log import EpisodeLog
 from rlblocks.agents.torch.episode_statistics import EpisodeStatistics
+from rlblocks.agents.torch.mlflow_logging import MLflowRun, import_mlflow
 from rlblocks.agents.torch.parts import Metrics, OptimisationStep
 from rlblocks.agents.torch.parts.non_finite import NonFiniteError, NonFiniteGuard, finite_rows_only
 from rlblocks.agents.torch.preprocessing import build_preprocessor
@@ -134,6 +135,7 @@ class Agent:
         self.episode_end_hint: bool | None = None
         self.writer = None
         self.eval_writer = None
+        self._mlflow_run: MLflowRun | None = None
         self._plain_modules: list[torch.nn.Module] | None = None
         self._best_return = float("-inf")
         self.best_by_evaluation = False
@@ -182,6 +184,7 @@ class Agent:
             return
         experiment = self.cfg.experiment
         wandb = _import_wandb() if experiment.wandb else None  # before any directory is made
+        mlflow = import_mlflow() if experiment.mlflow else None
         if experiment.write_interval > 0 or experiment.checkpoint_interval > 0:
             os.makedirs(self.experiment_dir, exist_ok=True)
         if experiment.checkpoint_interval > 0:
@@ -195,6 +198,10 @@ class Agent:
             from torch.utils.tensorboard import SummaryWriter  # slow import: only when logging
 
             self.writer = SummaryWriter(log_dir=self.experiment_dir)
+        if mlflow is not None and self._mlflow_run is None:
+            name = os.path.basename(self.experiment_dir)
+            parameters = {**self.cfg.to_dict(), **trainer_cfg}
+            self._mlflow_run = MLflowRun(mlflow, name, parameters, experiment.mlflow_kwargs)
         if experiment.write_interval > 0 and self.episode_statistics.log is None:
             self.episode_statistics.log = EpisodeLog(os.path.join(self.experiment_dir, EPISODE_LOG_FILE))
 
@@ -375,6 +382,8 @@ class Agent:
         self.last_written = values
         if self.episode_statistics.log is not None:
             self.episode_statistics.log.write(self.env_steps(timestep))
+        if self._mlflow_run is not None:
+            self._mlflow_run.log(values, self.env_steps(timestep))
         if self.writer is not None:
             for tag, value in values.items():
                 self.writer.add_scalar(tag, value, self.env_steps(timestep))

@@ -34,6 +34,10 @@ class ExperimentConfig(Config):
     """Also log to Weights & Biases (needs the wandb package)."""
     wandb_kwargs: dict[str, Any] = field(default_factory=dict)
     """Keyword arguments of wandb.init."""
+    mlflow: bool = False
+    """Also log the metrics to MLflow (needs mlflow or mlflow-skinny). Not in skrl 0.10."""
+    mlflow_kwargs: dict[str, Any] = field(default_factory=dict)
+    """tracking_uri and experiment_name (applied first), and keyword arguments of mlflow.start_run."""
 
     def __post_init__(self) -> None:
         check_non_negative("write_interval", self.write_interval)
