@@ -134,8 +134,27 @@ def train_command(
         bool, typer.Option(help="Show the progress bar (--no-progress: a plain line every 30 s instead).")
     ] = True,
     env_package: EnvPackages = None,
+    env_steps: Annotated[
+        int | None,
+        typer.Option(help="Budget in environment steps instead of --timesteps: ceil(N/num_envs) timesteps."),
+    ] = None,
+    eval_interval: Annotated[
+        int | None,
+        typer.Option(help="Evaluate the deterministic policy on a separate env every N timesteps."),
+    ] = None,
+    eval_episodes: Annotated[int | None, typer.Option(help="Episodes per evaluation. Default: 10.")] = None,
+    stop_at_return: Annotated[
+        float | None, typer.Option(help="Stop once an evaluation's mean return reaches this.")
+    ] = None,
+    patience: Annotated[
+        int | None, typer.Option(help="Stop after N evaluations in a row without a better mean return.")
+    ] = None,
 ) -> None:
-    """Train an agent; with no options, PPO on CartPole-v1 to a solved policy."""
+    """Train an agent; with no options, PPO on CartPole-v1 to a solved policy.
+
+    With evaluation (--eval-interval, or --stop-at-return / --patience, which evaluate 20 times per
+    run by default), checkpoints/best_agent.pt is the agent of the best evaluation.
+    """
     import rlblocks.cli.train as training
 
     _import_env_packages(env_package)
@@ -151,6 +170,13 @@ def train_command(
         run_dir=run_dir,
         resume=resume,
         progress_bar=progress,
+        env_steps=env_steps,
+        evaluation={
+            "eval_interval": eval_interval,
+            "eval_episodes": eval_episodes,
+            "stop_at_return": stop_at_return,
+            "patience": patience,
+        },
     )
     if training.ranks.is_writer():  # under torchrun: rank 0 only
         typer.echo(training.summary(result))

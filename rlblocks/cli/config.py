@@ -6,7 +6,8 @@ Layers, later ones winning (dicts merge key by key):
 2. ``configs/<algo>_<EnvId>.yaml``: tuned values for a standard pair (e.g. ppo_CartPole-v1; a "/"
    in the id is written "-": dqn_ALE-Pong-v5);
 3. the user's ``--config FILE.yaml``;
-4. command-line options (``--timesteps``, ``--num-envs``, ``--seed``, ``--device``).
+4. command-line options (``--timesteps``, ``--num-envs``, ``--seed``, ``--device``, ``--eval-interval``,
+   ``--eval-episodes``, ``--stop-at-return``, ``--patience``).
 
 Models missing after that get `registry.default_models` for the env's action space. The saved
 config is plain YAML: class names stay strings ("RunningStandardScaler") and are turned into
@@ -63,6 +64,15 @@ class RunConfig(Config):
     """``memory_size`` (per environment) for off-policy algorithms; on-policy ones hold one rollout."""
     agent: dict[str, Any] = dataclasses.field(default_factory=dict)
     """The agent's config, with skrl's keys."""
+    eval_interval: int = 0
+    """Evaluate the deterministic policy every this many timesteps on a separate env; 0: never
+    (set by ``stop_at_return`` or ``patience`` to 20 evaluations per run when left at 0)."""
+    eval_episodes: int = 10
+    """Episodes per evaluation during training."""
+    stop_at_return: float | None = None
+    """Stop once an evaluation's mean return reaches this; null: never."""
+    patience: int = 0
+    """Stop after this many evaluations in a row without a better mean return; 0: never."""
 
     def __post_init__(self) -> None:
         for name in ("num_envs", "timesteps"):

@@ -9,18 +9,27 @@ than the checkpoint's is refused (see `resume_checks`).
 
 from __future__ import annotations
 
+import math
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rlblocks.cli import build, plot, resume_checks
+from rlblocks.cli import build, plot, ranks, resume_checks
 from rlblocks.cli import config as run_config
-from rlblocks.cli import ranks
 from rlblocks.cli import run_dir as runs
 from rlblocks.cli.registry import CLIError
 from rlblocks.cli.termination import TerminationRequested, stop_requests_as_interrupts
+from rlblocks.utils import distributed
 from rlblocks.utils.checkpoint import CheckpointError
+
+EVALUATION_KEYS = ("eval_interval", "eval_episodes", "stop_at_return", "patience")
+"""Run config keys of evaluation during training, passed on as trainer keys."""
+DEFAULT_EVALUATIONS = 20
+"""Evaluations per run when a stopping rule is set without an eval_interval."""
+EVAL_SEED_OFFSET = 1000
+"""The evaluation env's seed is the run's + this (as in `rlblocks eval`): episodes unseen in training."""
 
 
 @dataclass
@@ -37,6 +46,11 @@ class TrainResult:
     interrupted: bool = False
     exit_status: int | None = None
     """The exit status an interruption asks for (143 after SIGTERM); None: the default."""
+    best_evaluation: float | None = None
+    """The best evaluation mean return during training (None without evaluation)."""
+    evaluations: int = 0
+    stop_reason: str | None = None
+    """Why training stopped before ``timesteps`` (stop_at_return, patience); None: it did not."""
 
 
 def train(
@@ -50,12 +64,42 @@ def train(
     run_dir: str | None = None,
     resume: str | None = None,
     progress_bar: bool = True,
+    env_steps: int | None = None,
+    evaluation: Mapping[str, Any] | None = None,
+    config_overrides: Mapping[str, Any] | None = None,
 ) -> TrainResult:
     """Train a new run (or resume one) and draw its curve.
+
+    Args:
+        algo: algorithm name (``rlblocks algos``); None: the config file's, else ppo.
+        env: gymnasium env id; None: the config file's, else the algorithm's default.
+        config_file: a YAML run config over the ready config of the pair.
+        timesteps: trainer timesteps (each steps every env once).
+        num_envs: envs stepped together.
+        seed: seed of torch, numpy, Python and the envs.
+        device: "auto", "cpu", "cuda:0", ...
+        run_dir: the run directory (default runs/<timestamp>_<algo>_<env>).
+        resume: a run directory to continue from its latest checkpoint.
+        progress_bar: a tqdm bar on a terminal (False: plain lines).
+        env_steps: the budget in environment steps instead of ``timesteps``: timesteps =
+            ceil(env_steps / (num_envs x torchrun ranks)).
+        evaluation: run config keys eval_interval, eval_episodes, stop_at_return, patience (None
+            values are left out); they may change on a resume.
+        config_overrides: run config keys (a dict, nested like a config file), over ``config_file``.
 
     Raises:
         CLIError: anything a person can fix: bad names, files, values or directories.
     """
+    evaluation = {key: value for key, value in (evaluation or {}).items() if value is not None}
+    unknown = sorted(set(evaluation) - set(EVALUATION_KEYS))
+    if unknown:
+        raise CLIError(f"unknown evaluation keys {unknown}; use {', '.join(EVALUATION_KEYS)}")
+    if env_steps is not None and timesteps is not None:
+        raise CLIError(
+            f"--env-steps {env_steps} and --timesteps {timesteps} both set the budget; give one of them"
+        )
+    if resume is not None and config_overrides:
+        raise CLIError("--resume continues a run with its saved config; drop the config overrides")
     if resume is not None:
         given = {
             "--algo": algo,
@@ -78,13 +122,26 @@ def train(
             config.timesteps = timesteps
         if device is not None:
             config.device = device
+        for key, value in evaluation.items():
+            setattr(config, key, value)
+        config = run_config.from_dict(config.to_dict())  # the changed values checked
     else:
-        overrides = {"timesteps": timesteps, "num_envs": num_envs, "seed": seed, "device": device}
+        overrides = {
+            **(config_overrides or {}),
+            **evaluation,
+            "timesteps": timesteps,
+            "num_envs": num_envs,
+            "seed": seed,
+            "device": device,
+        }
         config = run_config.resolve(algo, env, config_file, overrides)
         path = ranks.shared_run_dir(run_dir or runs.new_run_dir("runs", config.algo, config.env))
         runs.check_fresh(path, resume_hint=True)
         checkpoint = None
         ranks.wait_for_every_rank()  # every rank checked the directory before rank 0 writes
+    if env_steps is not None:
+        config.timesteps = timesteps_for(env_steps, config.num_envs * distributed.world_size())
+    with_default_evaluation(config)
     check_wandb(config)
 
     build.seed_everything(config.seed)
@@ -112,6 +169,33 @@ def train(
         return _run(agent, environment, config, path, progress_bar)
     finally:
         environment.close()
+
+
+def timesteps_for(env_steps: int, envs: int) -> int:
+    """Trainer timesteps giving at least ``env_steps`` environment steps with ``envs`` envs in all.
+
+    Raises:
+        CLIError: ``env_steps`` < 1.
+    """
+    if isinstance(env_steps, bool) or not isinstance(env_steps, int) or env_steps < 1:
+        raise CLIError(f"--env-steps must be a positive integer, got {env_steps!r}")
+    return math.ceil(env_steps / envs)
+
+
+def with_default_evaluation(config: run_config.RunConfig) -> None:
+    """Check the evaluation keys; evaluate 20 times per run when a stopping rule has no ``eval_interval``.
+
+    Raises:
+        CLIError: a bad evaluation value (before anything is written).
+    """
+    from rlblocks.trainers.torch.config import TrainerConfig
+
+    try:
+        TrainerConfig.from_dict({key: getattr(config, key) for key in EVALUATION_KEYS})
+    except ValueError as error:
+        raise CLIError(str(error).replace("trainer config key", "run config key")) from None
+    if config.eval_interval == 0 and (config.stop_at_return is not None or config.patience > 0):
+        config.eval_interval = max(config.timesteps // DEFAULT_EVALUATIONS, 1)
 
 
 def check_wandb(config: run_config.RunConfig) -> None:
@@ -143,8 +227,15 @@ def _run(
         "progress": "auto" if progress_bar else "lines",
         "resume": agent.timestep > 0,
         "close_environment_at_exit": False,
+        **{key: getattr(config, key) for key in EVALUATION_KEYS},
     }
-    trainer = SequentialTrainer(env=environment, agents=agent, cfg=trainer_cfg)
+    eval_env = _evaluation_env(config)
+    try:
+        trainer = SequentialTrainer(env=environment, agents=agent, cfg=trainer_cfg, eval_env=eval_env)
+    except ValueError as error:  # a bad evaluation setting
+        if eval_env is not None:
+            eval_env.close()
+        raise CLIError(str(error)) from None
     start = agent.timestep
     started = time.perf_counter()
     interrupted = False
@@ -156,6 +247,10 @@ def _run(
         interrupted, exit_status = True, 128 + termination.signal_number
     except KeyboardInterrupt:  # Ctrl-C: keep what was learnt, say how to continue
         interrupted = True
+    finally:
+        if eval_env is not None:
+            eval_env.close()
+    monitor = trainer.monitor
     wall_seconds = time.perf_counter() - started
     interval = agent.cfg.experiment.checkpoint_interval
     if agent.timestep > start and interval > 0 and agent.timestep % interval:
@@ -181,7 +276,28 @@ def _run(
         curve,
         interrupted,
         exit_status,
+        best_evaluation=None if monitor is None else monitor.best_mean,
+        evaluations=0 if monitor is None else len(monitor.evaluations),
+        stop_reason=trainer.stop_reason,
     )
+
+
+def _evaluation_env(config: run_config.RunConfig) -> Any:
+    """One env for evaluation during training, seeded apart from training (seed + 1000), or None."""
+    if config.eval_interval == 0:
+        return None
+    evaluation = run_config.from_dict({**config.to_dict(), "seed": config.seed + EVAL_SEED_OFFSET})
+    return build.make_env(evaluation, num_envs=1)
+
+
+def _evaluation_rows(result: TrainResult) -> list[tuple[str, str]]:
+    rows = []
+    if result.best_evaluation is not None:
+        best = f"{result.best_evaluation:.2f}"
+        rows.append(("evaluation", f"best mean return {best} over {result.evaluations} evaluations"))
+    if result.stop_reason:
+        rows.append(("stopped early", result.stop_reason))
+    return rows
 
 
 def summary(result: TrainResult) -> str:
@@ -196,6 +312,7 @@ def summary(result: TrainResult) -> str:
         ("algorithm", f"{config.algo} on {config.env}, {config.num_envs} envs, seed {config.seed}"),
         ("timesteps", f"{result.timestep:,}{resumed}: {env_steps:,} env steps this run"),
         ("mean return", f"{mean_return} (last <=100 training episodes)"),
+        *_evaluation_rows(result),
         ("wall time", f"{result.wall_seconds:.1f} s, {rate:,.0f} env steps/s"),
         ("next", f"rlblocks eval {result.run_dir}"),
         ("run directory", result.run_dir),
