@@ -14,6 +14,7 @@ from rlblocks.agents.torch.base import NonFiniteError
 from rlblocks.agents.torch.parts import OptimisationStep
 from rlblocks.agents.torch.parts.non_finite import NonFiniteGuard
 from rlblocks.agents.torch.ppo import PPO
+from rlblocks.agents.torch.trpo import TRPO
 from rlblocks.envs.torch import wrap_env
 from rlblocks.memories.torch import RandomMemory
 from rlblocks.resources.preprocessors.torch import RunningStandardScaler
@@ -75,7 +76,7 @@ def agent_on(name: str, env, preprocessor: bool, cfg: dict | None = None):
     cfg = dict(cfg or {})
     if preprocessor:
         cfg["state_preprocessor"] = RunningStandardScaler
-    if name == "ppo":
+    if name in ("ppo", "trpo"):
         spaces = (env.observation_space, env.action_space)
         models = {
             "policy": CategoricalPolicy(*spaces, hidden=(16,)),
@@ -83,7 +84,8 @@ def agent_on(name: str, env, preprocessor: bool, cfg: dict | None = None):
         }
         cfg = {"rollouts": ROLLOUTS, "mini_batches": 2, "learning_epochs": 2, **cfg}
         cfg["experiment"] = {"write_interval": 0, "checkpoint_interval": 0}
-        return PPO(models, RandomMemory(ROLLOUTS, env.num_envs), *spaces, "cpu", cfg)
+        agent_class = PPO if name == "ppo" else TRPO
+        return agent_class(models, RandomMemory(ROLLOUTS, env.num_envs), *spaces, "cpu", cfg)
     return make_agent(name, env=env, cfg={"learning_starts": ROLLOUTS, **cfg})[0]
 
 
@@ -93,7 +95,7 @@ def parameters_are_finite(agent) -> bool:
     )
 
 
-ENV_OF = {"ppo": "CartPole-v1", "dqn": "CartPole-v1", "sac": "Pendulum-v1"}
+ENV_OF = {"ppo": "CartPole-v1", "trpo": "CartPole-v1", "dqn": "CartPole-v1", "sac": "Pendulum-v1"}
 DATA_CASES = [
     ("nan_obs", "next_states (next observations)"),
     ("inf_obs", "next_states (next observations)"),
@@ -134,7 +136,8 @@ def test_a_nan_reset_observation_is_named_as_the_states(name, preprocessor):
 
 
 @pytest.mark.parametrize(
-    ("name", "optimizer"), [("ppo", "optimizer"), ("sac", "critic_optimizer"), ("dqn", "optimizer")]
+    ("name", "optimizer"),
+    [("ppo", "optimizer"), ("trpo", "value_optimizer"), ("sac", "critic_optimizer"), ("dqn", "optimizer")],
 )
 def test_finite_rewards_of_1e38_whose_squares_overflow_raise_at_the_first_update(name, optimizer):
     env = corrupted_env(ENV_OF[name], "big_reward")

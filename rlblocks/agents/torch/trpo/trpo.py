@@ -83,6 +83,8 @@ class TRPO(OnPolicyAgent):
                 cfg.grad_norm_clip,
                 cfg.learning_rate_scheduler,
                 cfg.learning_rate_scheduler_kwargs,
+                guard=self.non_finite,
+                name="value_optimizer",
             )
             self.value_optimisation.register(self, "value_optimizer", "value_scheduler")
             self.value_optimizer = self.value_optimisation.optimizer
