@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from rlblocks.agents.torch import tags
 from rlblocks.resources.preprocessors.torch import RunningStandardScaler
 from tests.distributed import launch
 
@@ -116,6 +117,12 @@ def test_only_rank_0_creates_files_and_the_ranks_agree_bitwise(tmp_path):
     assert "checkpoints/agent_64.pt" in written
     assert sum(name.startswith("events.out.tfevents") for name in written) == 1
     assert_bitwise_equal(load(params / "rank0.pt"), load(params / "rank1.pt"))
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(runs / "run_rank0"))
+    events.Reload()
+    global_steps = [event.value for event in events.Scalars(tags.GLOBAL_ENV_STEPS)]
+    assert global_steps[-1] == 64 * 16 * 2  # timesteps x envs per rank x ranks
 
 
 def test_two_nodes_on_localhost_train_ppo_and_agree_bitwise(tmp_path):

@@ -10,7 +10,10 @@ and the learning rate is left alone in between (as in rl_games' adaptive schedul
 
 Differs from skrl 0.10 (see docs/differences.md, "Resources"): it works on torch 2.x (skrl passes
 `verbose` positionally to the base class, which no longer accepts it, bug #24); `verbose` logs
-each change through the rlblocks logger; the arguments are validated.
+each change through the rlblocks logger; the arguments are validated. Under torchrun the agents
+(`OptimisationStep.step_scheduler`) pass the KL averaged over the ranks, so every rank adapts its
+learning rate alike; a script calling `step` itself should average it too
+(`rlblocks.utils.distributed.mean_over_ranks`).
 """
 
 from __future__ import annotations
