@@ -92,12 +92,14 @@ class RunningStandardScaler(nn.Module):
 
         Args:
             x: (N, size) or (T, N, size); a 3-D input updates the statistics over dims 0 and 1.
+                (N, *shape) observations with ``size`` elements each (e.g. images) are read as
+                (N, size) rows, and the result is (N, size).
             train: absorb `x` into the statistics first.
             inverse: return `sqrt(var) * clamp(x, -clip, clip) + mean` instead.
             no_grad: compute without autograd (the usual case); False lets gradients reach `x`.
 
         Returns:
-            float32, the shape of `x`.
+            float32, the shape of `x` (of its rows, for (N, *shape) observations).
         """
         if no_grad:
             with torch.no_grad():
@@ -105,6 +107,9 @@ class RunningStandardScaler(nn.Module):
         return self._compute(x, train, inverse)
 
     def _compute(self, x: torch.Tensor, train: bool, inverse: bool) -> torch.Tensor:
+        size = self._buffers["running_mean"].numel()
+        if x.dim() > 2 and x.shape[-1] != size and x[0].numel() == size:
+            x = x.reshape(x.shape[0], size)  # (N, *observation shape), e.g. (N, C, H, W) images: flat rows
         if train:
             self._update(x)
         mean, std, denominator = self._float32_statistics()
