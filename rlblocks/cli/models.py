@@ -4,6 +4,10 @@ A description is a mapping with ``kind`` (gaussian, multivariate_gaussian, deter
 categorical, tabular: an ε-greedy Q-table) and the keyword arguments of that instantiator, e.g.::
 
     policy: {kind: gaussian, hiddens: [64, 64], hidden_activation: tanh, output_scale: 2.0}
+
+For image observations (a uint8 Box, `rlblocks.utils.images`) a description without an
+``encoder`` gets the Nature CNN (``encoder: {type: nature_cnn}``); ``encoder: null`` reads the
+pixels with the MLP alone.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from rlblocks.agents.torch.tabular import EpsilonGreedyTabularPolicy
 from rlblocks.cli.registry import Algorithm, CLIError, roles_by_entry
 from rlblocks.models.torch import Model
 from rlblocks.utils import model_instantiators
+from rlblocks.utils.images import is_image_space
 from rlblocks.utils.suggest import did_you_mean
 
 INSTANTIATORS = {
@@ -28,6 +33,8 @@ INSTANTIATORS = {
     "tabular": EpsilonGreedyTabularPolicy,
 }
 """Model kinds a config may name."""
+DEFAULT_IMAGE_ENCODER = {"type": "nature_cnn"}
+"""The encoder of a model description for image observations that names none."""
 
 
 def build_model(
@@ -57,6 +64,8 @@ def build_model(
                 f'models.{entry}: unknown {kind} model argument "{name}"{did_you_mean(name, accepted)}; '
                 f"valid: {', '.join(accepted)}"
             )
+    if kind != "tabular" and "encoder" not in description and is_image_space(observation_space):
+        description["encoder"] = DEFAULT_IMAGE_ENCODER
     try:
         return instantiator(observation_space, action_space, device, **description)
     except ValueError as error:

@@ -77,3 +77,18 @@ def test_env_package_imports_by_name_only_and_explains_failures():
         build.import_env_packages(["no_such_package_here"])
     with pytest.raises(CLIError, match="is not a Python module name"):
         build.import_env_packages(["os; rm -rf /"])
+
+
+def test_image_models_without_an_encoder_get_the_nature_cnn_unless_it_is_null():
+    import numpy as np
+    from gymnasium import spaces
+
+    from rlblocks.cli.models import build_model
+
+    frames = spaces.Box(0, 255, (4, 84, 84), dtype=np.uint8)
+    model = build_model("policy", {"kind": "categorical", "hiddens": [8]}, frames, spaces.Discrete(6), "cpu")
+    assert model.encoder is not None and model.encoder.output_features == 512
+    flat = build_model("policy", {"kind": "categorical", "hiddens": [8], "encoder": None}, frames, 6, "cpu")
+    assert flat.encoder is None and flat.net[0].in_features == 4 * 84 * 84
+    vector = build_model("policy", {"kind": "categorical", "hiddens": [8]}, spaces.Box(-1, 1, (3,)), 6, "cpu")
+    assert vector.encoder is None
