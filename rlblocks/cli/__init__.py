@@ -16,7 +16,7 @@ import typer
 
 app = typer.Typer(
     name="rlblocks",
-    help="Train, evaluate, plot, export and migrate reinforcement-learning agents.",
+    help="Train, evaluate, tune, plot, export and migrate reinforcement-learning agents.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -210,6 +210,65 @@ def eval_command(
         path, episodes=episodes, render=render, video=video, seed=seed, device=device
     )
     typer.echo(evaluation.summary(result))
+
+
+@app.command("tune")
+@_friendly_errors
+def tune_command(
+    algo: Annotated[str | None, typer.Option(help="Algorithm (see `rlblocks algos`). Default: ppo.")] = None,
+    env: Annotated[
+        str | None, typer.Option(help="Gymnasium environment id. Default: the algorithm's (as for train).")
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", help="YAML file over the ready config, tuned from there.")
+    ] = None,
+    trials: Annotated[int, typer.Option(help="Trials to run now (added to a resumed study).")] = 20,
+    timesteps: Annotated[
+        int | None, typer.Option(help="Trainer timesteps per trial. Default: the config's.")
+    ] = None,
+    study_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="Study directory (study.db, best_config.yaml, trials/). Default: studies/<algo>_<env>."
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of every trial's training and of the sampler. Default: the config's."),
+    ] = None,
+    eval_episodes: Annotated[int, typer.Option(help="Deterministic episodes per evaluation.")] = 5,
+    evaluations: Annotated[int, typer.Option(help="Evaluations per trial, each reported to the pruner.")] = 5,
+    startup_trials: Annotated[
+        int, typer.Option(help="Trials that finish before the median pruner may stop one.")
+    ] = 5,
+    num_envs: Annotated[int | None, typer.Option(help="Environments stepped together.")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda:0, ...")] = None,
+    env_package: EnvPackages = None,
+) -> None:
+    """Search hyperparameters with Optuna (TPE, median pruning); write the best as a config file."""
+    import rlblocks.cli.tune as tuning
+
+    _import_env_packages(env_package)
+    optuna = tuning.import_optuna()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial instead
+    result = tuning.tune(
+        algo=algo,
+        env=env,
+        config_file=config,
+        trials=trials,
+        timesteps=timesteps,
+        study_dir=study_dir,
+        seed=seed,
+        eval_episodes=eval_episodes,
+        evaluations=evaluations,
+        startup_trials=startup_trials,
+        num_envs=num_envs,
+        device=device,
+        log=lambda line: typer.echo(line),
+    )
+    typer.echo(tuning.summary(result))
+    if result.interrupted:
+        raise typer.Exit(INTERRUPTED)
 
 
 @app.command("plot")
