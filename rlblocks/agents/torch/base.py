@@ -33,7 +33,7 @@ from rlblocks.agents.torch import tags
 from rlblocks.agents.torch.config import AgentConfig
 from rlblocks.agents.torch.episode_log import EpisodeLog
 from rlblocks.agents.torch.episode_statistics import EpisodeStatistics
-from rlblocks.agents.torch.mlflow_logging import MLflowRun, import_mlflow
+from rlblocks.agents.torch.metric_sinks import MetricSink, sinks_for, start_sinks
 from rlblocks.agents.torch.parts import Metrics, OptimisationStep
 from rlblocks.agents.torch.parts.non_finite import NonFiniteError, NonFiniteGuard, finite_rows_only
 from rlblocks.agents.torch.preprocessing import build_preprocessor
@@ -135,7 +135,8 @@ class Agent:
         self.episode_end_hint: bool | None = None
         self.writer = None
         self.eval_writer = None
-        self._mlflow_run: MLflowRun | None = None
+        self.metric_sinks: list[MetricSink] = []
+        """Weights & Biases / MLflow runs receiving the written metrics (`metric_sinks`)."""
         self._plain_modules: list[torch.nn.Module] | None = None
         self._best_return = float("-inf")
         self.best_by_evaluation = False
@@ -183,33 +184,26 @@ class Agent:
         if not self._writes_files:
             return
         experiment = self.cfg.experiment
-        wandb = _import_wandb() if experiment.wandb else None  # before any directory is made
-        mlflow = import_mlflow() if experiment.mlflow else None
+        sink_modules = sinks_for(experiment)  # optional packages: missing ones fail before any directory
         if experiment.write_interval > 0 or experiment.checkpoint_interval > 0:
             os.makedirs(self.experiment_dir, exist_ok=True)
         if experiment.checkpoint_interval > 0:
             os.makedirs(os.path.join(self.experiment_dir, "checkpoints"), exist_ok=True)
         remove_orphan_temporaries(self.experiment_dir, os.path.join(self.experiment_dir, "checkpoints"))
-        if wandb is not None:  # before the writer: sync_tensorboard patches SummaryWriter at init
-            import torch.utils.tensorboard  # noqa: F401  wandb patches only an imported writer module
-
-            self._init_wandb(wandb, trainer_cfg)
         if experiment.write_interval > 0 and self.writer is None:
             from torch.utils.tensorboard import SummaryWriter  # slow import: only when logging
 
             self.writer = SummaryWriter(log_dir=self.experiment_dir)
-        if mlflow is not None and self._mlflow_run is None:
-            name = os.path.basename(self.experiment_dir)
-            parameters = {**self.cfg.to_dict(), **trainer_cfg}
-            self._mlflow_run = MLflowRun(mlflow, name, parameters, experiment.mlflow_kwargs)
+        if sink_modules and not self.metric_sinks:
+            name, parameters = os.path.basename(self.experiment_dir), {**self.cfg.to_dict(), **trainer_cfg}
+            self.metric_sinks = start_sinks(sink_modules, name, self.experiment_dir, parameters, experiment)
         if experiment.write_interval > 0 and self.episode_statistics.log is None:
             self.episode_statistics.log = EpisodeLog(os.path.join(self.experiment_dir, EPISODE_LOG_FILE))
 
     def end_logging(self) -> None:
         """Close the TensorBoard writers (the trainers call it when a run ends).
 
-        Their files are complete then, for TensorBoard and for wandb's TensorBoard sync, which
-        reads closed event files; a later write opens a new event file in the same directory.
+        Their files are complete then; a later write opens a new event file in the same directory.
         """
         for writer in (self.writer, self.eval_writer):
             if writer is not None:
@@ -225,18 +219,6 @@ class Agent:
             )
         modules = [*self.models.values(), *self.checkpoint_modules.values()]
         distributed.broadcast_modules(module for module in modules if isinstance(module, torch.nn.Module))
-
-    def _init_wandb(self, wandb: Any, trainer_cfg: dict[str, Any]) -> None:
-        """Start the wandb run, syncing the TensorBoard events the writer will write."""
-        kwargs = {
-            "name": os.path.basename(self.experiment_dir),
-            "dir": self.experiment_dir,
-            "sync_tensorboard": True,
-            "config": {},
-        }
-        kwargs.update(self.cfg.experiment.wandb_kwargs)
-        kwargs["config"] = {**kwargs["config"], **self.cfg.to_dict(), **trainer_cfg}
-        wandb.init(**kwargs)
 
     def set_mode(self, mode: str) -> None:
         """Put every model in "train" or "eval" mode (torch's module mode); agents call it twice per update.
@@ -382,8 +364,8 @@ class Agent:
         self.last_written = values
         if self.episode_statistics.log is not None:
             self.episode_statistics.log.write(self.env_steps(timestep))
-        if self._mlflow_run is not None:
-            self._mlflow_run.log(values, self.env_steps(timestep))
+        for sink in self.metric_sinks:
+            sink.log(values, self.env_steps(timestep))
         if self.writer is not None:
             for tag, value in values.items():
                 self.writer.add_scalar(tag, value, self.env_steps(timestep))
@@ -411,9 +393,12 @@ class Agent:
             from torch.utils.tensorboard import SummaryWriter  # slow import: only when logging
 
             self.eval_writer = SummaryWriter(log_dir=os.path.join(self.experiment_dir, "eval"))
-        for tag, value in self._episode_scalars().items():
+        scalars = self._episode_scalars()
+        for tag, value in scalars.items():
             self.eval_writer.add_scalar(tag, value, self.env_steps(step))
         self.eval_writer.flush()
+        for sink in self.metric_sinks:
+            sink.log({f"eval/{tag}": value for tag, value in scalars.items()}, self.env_steps(step))
 
     def _episode_scalars(self) -> dict[str, float]:
         """{tag: value} of the episodes finished since the last call: returns, lengths, mean reward."""
@@ -874,19 +859,3 @@ def _set_rng_states(states: Mapping[str, Any]) -> None:
     )
     version, internal, gauss = states["python"]
     random.setstate((version, tuple(internal), gauss))
-
-
-def _import_wandb() -> Any:
-    """The wandb module, or an ImportError naming the install command.
-
-    Raises:
-        ImportError: wandb is not installed.
-    """
-    try:
-        import wandb
-    except ImportError as error:
-        raise ImportError(
-            'cfg["experiment"]["wandb"] is True but wandb is not installed: pip install wandb '
-            "(or set wandb to False)"
-        ) from error
-    return wandb

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import builtins
+import sys
 
 import gymnasium as gym
 import pytest
 
-from rlblocks.agents.torch.mlflow_logging import metric_name
+from rlblocks.agents.torch.metric_sinks import metric_name
 from rlblocks.agents.torch.ppo import PPO
 from rlblocks.envs.torch import wrap_env
 from rlblocks.memories.torch import RandomMemory
@@ -46,7 +46,7 @@ def test_a_run_in_a_local_store_holds_the_metrics_and_the_config(tmp_path, monke
     agent, env = make_ppo(tmp_path, mlflow=True, mlflow_kwargs={"tracking_uri": uri, "experiment_name": "t"})
     try:
         SequentialTrainer(env, agent, cfg={"timesteps": 64, "headless": True, "progress": "none"}).train()
-        run_id = agent._mlflow_run.run.info.run_id
+        run_id = agent.metric_sinks[0].run.info.run_id
     finally:
         mlflow.end_run()
     client = mlflow.tracking.MlflowClient(tracking_uri=uri)
@@ -57,14 +57,7 @@ def test_a_run_in_a_local_store_holds_the_metrics_and_the_config(tmp_path, monke
 
 
 def test_without_mlflow_installed_the_error_names_the_install_and_nothing_is_written(tmp_path, monkeypatch):
-    real_import = builtins.__import__
-
-    def no_mlflow(name, *args, **kwargs):
-        if name == "mlflow":
-            raise ImportError("No module named 'mlflow'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_mlflow)
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # import mlflow now raises ImportError
     agent, env = make_ppo(tmp_path, mlflow=True)
     with pytest.raises(ImportError, match="pip install mlflow"):
         SequentialTrainer(env, agent, cfg={"timesteps": 4, "headless": True, "progress": "none"})
