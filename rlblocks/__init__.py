@@ -2,13 +2,25 @@
 
 Importing the package sets up only its own logger (``logging.getLogger("rlblocks")``), whose
 records print as ``[rlblocks:WARNING] message``; no global state (root logger, seeds, torch
-settings) is touched.
+settings) is touched. ``rlblocks.train`` and ``rlblocks.evaluate`` (`rlblocks.workflow`) are
+imported on first use.
 """
 
 import logging
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "logger"]
+__all__ = ["__version__", "evaluate", "logger", "train"]
+
+_WORKFLOW = ("evaluate", "train")
+"""`rlblocks.workflow` functions, imported on first use so that ``import rlblocks`` stays light."""
+
+
+def __getattr__(name: str) -> object:
+    if name in _WORKFLOW:
+        from rlblocks import workflow
+
+        return getattr(workflow, name)
+    raise AttributeError(f"module 'rlblocks' has no attribute {name!r}")
 
 
 def _make_logger() -> logging.Logger:

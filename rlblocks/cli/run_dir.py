@@ -9,6 +9,9 @@ Layout of ``runs/<timestamp>_<algo>_<env>/``::
     checkpoints/best_agent.pt   the agent at its best recent mean return
     checkpoints/replay_memory_<t>.pt  the replay memory of the latest agent_<t>.pt (off-policy agents)
     curve.png                   the learning curve, drawn at the end of training
+
+A run made from Python (a trainer and an agent with ``experiment.directory``) gets the same
+config.yaml when it can be described (`rlblocks.cli.python_runs`), else not_rebuildable.txt.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ CONFIG_FILE = "config.yaml"
 CURVE_FILE = "curve.png"
 CHECKPOINTS = "checkpoints"
 BEST_CHECKPOINT = "best_agent.pt"
+NOT_REBUILDABLE_FILE = "not_rebuildable.txt"
+"""What a run made from Python holds instead of config.yaml when the CLI cannot rebuild it."""
 
 
 def new_run_dir(root: str, algo: str, env_id: str) -> str:
@@ -85,6 +90,7 @@ def load_config(run_dir: str, resuming: bool = False) -> run_config.RunConfig:
         raise CLIError(f"run directory {run_dir!r} does not exist; pass a directory made by `rlblocks train`")
     path = os.path.join(run_dir, CONFIG_FILE)
     if not os.path.isfile(path):
+        check_rebuildable(run_dir)
         raise CLIError(
             f"{run_dir!r} holds no {CONFIG_FILE}, so it is not an rlblocks run directory; pass one made by "
             "`rlblocks train` or `rlblocks migrate`"
@@ -93,6 +99,18 @@ def load_config(run_dir: str, resuming: bool = False) -> run_config.RunConfig:
     if resuming:
         resume_checks.check_config_text(path)
     return run_config.from_dict(run_config.read_yaml(path))
+
+
+def check_rebuildable(run_dir: str) -> None:
+    """Raise the reason a run made from Python left in ``run_dir`` (`python_runs.NOT_REBUILDABLE_FILE`).
+
+    Raises:
+        CLIError: the run's agent cannot be rebuilt by the CLI (the file's text: which part, what to do).
+    """
+    note = os.path.join(run_dir, NOT_REBUILDABLE_FILE)
+    if os.path.isfile(note):
+        with open(note, encoding="utf-8") as stream:
+            raise CLIError(stream.read(4000).strip())
 
 
 def checkpoints_dir(run_dir: str) -> str:
@@ -135,6 +153,7 @@ def locate(path: str) -> tuple[str, str]:
     folder = os.path.dirname(os.path.abspath(path))
     run_dir = os.path.dirname(folder) if os.path.basename(folder) == CHECKPOINTS else folder
     if not os.path.isfile(os.path.join(run_dir, CONFIG_FILE)):
+        check_rebuildable(run_dir)
         raise CLIError(
             f"{path!r} is not inside an rlblocks run directory (no {CONFIG_FILE} in {run_dir!r}), so the "
             "models cannot be rebuilt; for SB3/rl_games files run `rlblocks migrate FILE` first"

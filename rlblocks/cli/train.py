@@ -51,6 +51,8 @@ class TrainResult:
     evaluations: int = 0
     stop_reason: str | None = None
     """Why training stopped before ``timesteps`` (stop_at_return, patience); None: it did not."""
+    agent: Any = None
+    """The trained agent (for `rlblocks.train` callers: evaluate or save it from Python)."""
 
 
 def train(
@@ -126,13 +128,11 @@ def train(
             setattr(config, key, value)
         config = run_config.from_dict(config.to_dict())  # the changed values checked
     else:
+        options = {"timesteps": timesteps, "num_envs": num_envs, "seed": seed, "device": device}
         overrides = {
             **(config_overrides or {}),
             **evaluation,
-            "timesteps": timesteps,
-            "num_envs": num_envs,
-            "seed": seed,
-            "device": device,
+            **{key: value for key, value in options.items() if value is not None},
         }
         config = run_config.resolve(algo, env, config_file, overrides)
         path = ranks.shared_run_dir(run_dir or runs.new_run_dir("runs", config.algo, config.env))
@@ -279,6 +279,7 @@ def _run(
         best_evaluation=None if monitor is None else monitor.best_mean,
         evaluations=0 if monitor is None else len(monitor.evaluations),
         stop_reason=trainer.stop_reason,
+        agent=agent,
     )
 
 

@@ -26,6 +26,7 @@ only if `close_environment_at_exit`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -291,6 +292,8 @@ class Trainer:
         progress = self._progress_bar(start, timesteps)
         threads = threads_for_run(self.cfg.torch_threads, self._agents)
         monitor = self._monitor(start, timesteps) if training else None
+        if training:
+            self._record_run(timesteps)
         with torch_threads(threads):
             try:
                 states = self.env.reset()[0]
@@ -326,6 +329,24 @@ class Trainer:
         self.monitor = TrainingMonitor(self, self._agents, self.callbacks, self.eval_env, self.cfg)
         self.monitor.start(start, timesteps)
         return self.monitor
+
+    def _record_run(self, timesteps: int) -> None:
+        """Make one rlblocks agent's experiment directory a run directory the CLI accepts.
+
+        It gets a config.yaml (or a not_rebuildable.txt naming the part the CLI cannot rebuild),
+        see `rlblocks.cli.python_runs`; a directory holding a config.yaml is left alone.
+        """
+        agent = self._agents[0]
+        if self.num_agents != 1 or not getattr(agent, "_writes_files", False):
+            return
+        if not os.path.isdir(getattr(agent, "experiment_dir", "")):
+            return
+        from rlblocks.cli.python_runs import record_run  # the CLI's config code, only when needed
+
+        try:
+            record_run(agent, self.env, timesteps)
+        except Exception as error:  # never stop training for a description of it
+            logger.warning(f"could not write the run's config.yaml for the CLI: {error}")
 
     @property
     def stop_reason(self) -> str | None:
