@@ -6,8 +6,8 @@ checks without waiting for the device at every step:
 
 - `watch` keeps, on the device, per environment and column, whether every value seen since the
   start was finite (on CUDA also the first step at which one was not): three element-wise
-  operations per step, about 4 µs on CPU;
-- `OptimisationStep` asks `loss_is_finite` before each optimizer step: on CUDA a non-finite loss
+  operations per step (a few µs on CPU);
+- `OptimisationStep` asks `skips_step` before each optimizer step: on CUDA a non-finite loss
   skips the step on the device (fused Adam's ``found_inf``), so the parameters stay finite;
 - `check` reads the flags on the host: on CPU they are numpy views of the device tensors (an exact
   read, no copy), on CUDA an asynchronous copy to pinned memory read once it has landed (a step
@@ -99,8 +99,8 @@ class NonFiniteGuard:
         values = torch.cat(parts, dim=1)  # a new tensor
         if not values.is_floating_point():
             values = values.float()
-        if self._poison is None or self._poison.shape != values.shape:
-            self._allocate(values.shape, tuple(part.shape[1] for part in parts))
+        if self._poison is None or self._poison.shape != values.shape or self._poison.device != values.device:
+            self._allocate(values, tuple(part.shape[1] for part in parts))
         # x - x is 0 for every finite x and NaN for NaN and ±inf: the sum stays 0 until one arrives
         # (two cheap element-wise operations; torch.isfinite alone costs more than both)
         self._poison.add_(values.sub_(values))
@@ -109,14 +109,19 @@ class NonFiniteGuard:
             torch.eq(self._poison.sum(), 0, out=self._env_flag.tensor)
             self._env_flag.publish()
 
-    def _allocate(self, shape: torch.Size, widths: tuple[int, ...]) -> None:
+    def _allocate(self, values: torch.Tensor, widths: tuple[int, ...]) -> None:
+        """The accumulators for ``values``' shape, on its device (the env's, which may not be the agent's)."""
         self._widths = widths
-        if self.device.type == "cpu":  # read at every step, so the first step is the step of the check
+        shape, device = values.shape, values.device
+        self._host_poison = self._first_step = None
+        if device.type == "cpu":  # read at every step, so the first step is the step of the check
             self._host_poison = np.zeros(tuple(shape), dtype=np.float32)
             self._poison = torch.from_numpy(self._host_poison)
         else:
-            self._poison = torch.zeros(shape, device=self.device)
-            self._first_step = torch.zeros(shape, dtype=torch.int64, device=self.device)
+            self._poison = torch.zeros(shape, device=device)
+            self._first_step = torch.zeros(shape, dtype=torch.int64, device=device)
+            if self._env_flag.tensor.device != device:
+                self._env_flag = HostFlag(device, True)
 
     def has_non_finite_data(self, wait: bool = False) -> bool:
         """Whether a watched value was not finite (CUDA: as far as the host knows, unless ``wait``)."""
