@@ -75,34 +75,38 @@ class Claim:
 def ready_config_stems() -> list[str]:
     """The ready configs of a pair (``<algo>_<EnvId>``; the per-algorithm defaults have no env)."""
     stems = sorted(name.removesuffix(".yaml") for name in os.listdir(CONFIGS) if name.endswith(".yaml"))
-    return [stem for stem in stems if "_" in stem and _algo_env(stem) is not None]
+    return [stem for stem in stems if _algo_env(_read(stem)) is not None]
 
 
-def _algo_env(stem: str) -> tuple[str, str] | None:
-    """``(algo, env id)`` from the file's ``algo:`` and ``env:`` lines, or None."""
-    values = {}
+def _read(stem: str) -> str:
     with open(os.path.join(CONFIGS, f"{stem}.yaml"), encoding="utf-8") as stream:
-        for line in stream:
-            match = re.match(r"^(algo|env):\s*(\S+)\s*$", line)
-            if match:
-                values[match.group(1)] = match.group(2)
+        return stream.read()
+
+
+def _algo_env(text: str) -> tuple[str, str] | None:
+    """``(algo, env id)`` from a config file's ``algo:`` and ``env:`` lines, or None."""
+    values = {}
+    for line in text.splitlines():
+        match = re.match(r"^(algo|env):\s*(\S+)\s*$", line)
+        if match:
+            values[match.group(1)] = match.group(2)
     if "algo" in values and "env" in values:
         return values["algo"], values["env"]
     return None
 
 
-def parse_claim(stem: str) -> Claim:
-    """The statement of ``configs/<stem>.yaml``.
+def parse_claim(stem: str, text: str | None = None) -> Claim:
+    """The statement of ``configs/<stem>.yaml`` (or of ``text``, a config file's content).
 
     Raises:
         ValueError: no ``# measured:`` line, several, or one in neither form (the message shows both).
     """
-    algo_env = _algo_env(stem)
+    text = _read(stem) if text is None else text
+    algo_env = _algo_env(text)
     if algo_env is None:
         raise ValueError(f"{stem}.yaml has no algo: and env: lines")
     algo, env = algo_env
-    with open(os.path.join(CONFIGS, f"{stem}.yaml"), encoding="utf-8") as stream:
-        lines = [line.rstrip("\n") for line in stream if line.startswith("# measured:")]
+    lines = [line for line in text.splitlines() if line.startswith("# measured:")]
     if len(lines) != 1:
         raise ValueError(
             f"{stem}.yaml must state its result in exactly one '# measured:' line, found {len(lines)}; "
@@ -132,7 +136,8 @@ def is_quick(env_id: str) -> bool:
     """Whether ``env_id`` is a gymnasium classic-control or toy-text environment."""
     import gymnasium
 
-    entry_point = gymnasium.spec(env_id).entry_point
+    spec = gymnasium.envs.registry.get(env_id)  # None for an env of a package not imported (ale_py)
+    entry_point = None if spec is None else spec.entry_point
     return isinstance(entry_point, str) and entry_point.startswith(QUICK_ENTRY_POINTS)
 
 
