@@ -20,6 +20,7 @@ import typing
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 
+from rlblocks.utils.load_errors import short_repr
 from rlblocks.utils.suggest import did_you_mean
 
 ConfigType = TypeVar("ConfigType", bound="Config")
@@ -179,13 +180,13 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         if isinstance(value, hint):
             return value
         if not isinstance(value, Mapping):
-            raise ValueError(f'config section "{key}" must be a dict, got {value!r}')
+            raise ValueError(f'config section "{key}" must be a dict, got {short_repr(value)}')
         return hint.from_dict(value)
     numeric = _numeric_types(hint)
     if not numeric or value is None or (isinstance(value, str) and _admits_strings(hint)):
         return value
     if isinstance(value, bool):
-        raise ValueError(f'config key "{key}" must be a number, got {value!r}')
+        raise ValueError(f'config key "{key}" must be a number, got {short_repr(value)}')
     if isinstance(value, str):
         for kind in (int, float):
             if kind in numeric:
@@ -193,20 +194,20 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
                     return kind(value)
                 except ValueError:
                     pass
-        raise ValueError(f'config key "{key}" must be a number, got the string {value!r}')
+        raise ValueError(f'config key "{key}" must be a number, got the string {short_repr(value)}')
     if not isinstance(value, numbers.Real):
         raise ValueError(
-            f'config key "{key}" must be a number, got {value!r} ({type(value).__name__}); '
+            f'config key "{key}" must be a number, got {short_repr(value)} ({type(value).__name__}); '
             f"e.g. {key}=0.001, not a list or a string"
         )
     if not math.isfinite(value):
-        raise ValueError(f'config key "{key}" must be a finite number, got {value!r}')
+        raise ValueError(f'config key "{key}" must be a finite number, got {short_repr(value)}')
     if numeric == {int}:
         if isinstance(value, numbers.Integral):
             return int(value)
         if float(value).is_integer():
             return int(value)  # 1e5 written in a config
-        raise ValueError(f'config key "{key}" must be an integer, got {value!r}')
+        raise ValueError(f'config key "{key}" must be an integer, got {short_repr(value)}')
     if isinstance(value, numbers.Integral) and int not in numeric:
         return float(value)
     return value
@@ -224,7 +225,8 @@ def check_finite_numbers(config: Config) -> None:
             and not math.isfinite(value)
         ):
             raise ValueError(
-                f'config key "{config.public_key(field.name)}" must be a finite number, got {value!r}'
+                f'config key "{config.public_key(field.name)}" must be a finite number, '
+                f"got {short_repr(value)}"
             )
 
 
@@ -267,7 +269,7 @@ def check_range(
             for part in (lower if low is not None else "", f"<= {high}" if high is not None else "")
             if part
         )
-        raise ValueError(f'config key "{name}" must be {bounds}, got {value!r}')
+        raise ValueError(f'config key "{name}" must be {bounds}, got {short_repr(value)}')
 
 
 def check_positive(name: str, value: float) -> None:

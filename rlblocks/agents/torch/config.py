@@ -8,10 +8,13 @@ once for every agent that has it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+import torch
+
 from rlblocks.utils.config import Config, check_non_negative
+from rlblocks.utils.load_errors import short_repr
 
 
 @dataclass(kw_only=True)
@@ -94,6 +97,55 @@ class GradientAgentKeys(WarmUpKeys, StatePreprocessorKeys, SchedulerKeys):
 
 
 def check_warm_up_keys(config: WarmUpKeys) -> None:
-    """Raise ValueError when ``random_timesteps`` or ``learning_starts`` is negative."""
+    """Check the warm-up keys, and every class or callable key of the config (`check_class_keys`).
+
+    Raises:
+        ValueError: ``random_timesteps`` or ``learning_starts`` is negative.
+        TypeError: see `check_class_keys`.
+    """
     check_non_negative("random_timesteps", config.random_timesteps)
     check_non_negative("learning_starts", config.learning_starts)
+    check_class_keys(config)
+
+
+def check_class_keys(config: Any) -> None:
+    """Refuse a string or an instance where a class (preprocessors, schedulers) or a callable is expected.
+
+    The keys ending in ``_preprocessor`` or ``_scheduler`` name a class the agent builds (with its
+    ``*_kwargs``); ``rewards_shaper`` is a function of (rewards, timestep, timesteps).
+
+    Raises:
+        TypeError: naming the key, the value received and what to pass instead.
+    """
+    for item in fields(config):
+        value = getattr(config, item.name)
+        if value is None:
+            continue
+        if item.name.endswith(("_preprocessor", "_scheduler")):
+            _check_class(item.name, value)
+        elif item.name == "rewards_shaper" and (isinstance(value, str) or not callable(value)):
+            raise TypeError(
+                f'config key "rewards_shaper" must be a function f(rewards, timestep, timesteps) -> rewards, '
+                f"got {short_repr(value)} ({type(value).__name__}); e.g. "
+                'cfg["rewards_shaper"] = lambda rewards, timestep, timesteps: rewards * 0.01'
+            )
+
+
+def _check_class(name: str, value: Any) -> None:
+    example = (
+        "RunningStandardScaler (from rlblocks.resources.preprocessors.torch)"
+        if name.endswith("_preprocessor")
+        else "KLAdaptiveRL (from rlblocks.resources.schedulers.torch) or torch.optim.lr_scheduler.LinearLR"
+    )
+    if isinstance(value, str):
+        raise TypeError(
+            f'config key "{name}" must be a class, got the string {short_repr(value)}; pass the class '
+            f"itself, e.g. {example}, not its name"
+        )
+    if isinstance(value, type) or (callable(value) and not isinstance(value, torch.nn.Module)):
+        return  # a class, or a factory such as functools.partial
+    raise TypeError(
+        f'config key "{name}" must be a class (the agent builds it with "{name}_kwargs"), got an instance '
+        f"of {type(value).__name__}; pass the class, e.g. {example}, and its arguments in "
+        f'cfg["{name}_kwargs"]'
+    )

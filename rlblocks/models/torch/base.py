@@ -18,6 +18,7 @@ structure and names, and leaves the model unchanged when it fails.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +28,7 @@ from torch import nn
 from rlblocks import logger
 from rlblocks.utils import spaces
 from rlblocks.utils.checkpoint import CheckpointError, atomic_save, safe_load
+from rlblocks.utils.load_errors import shorten
 from rlblocks.utils.suggest import did_you_mean
 
 Inputs = Mapping[str, Any]
@@ -206,20 +208,53 @@ class Model(nn.Module):
                 'call model.act({"states": states}, role=...).'
             ) from None
 
-    def _checked_compute(self, inputs: Inputs, role: str) -> Any:
-        """`compute`, re-raising a failure caused by wrongly shaped states as a clear ValueError."""
+    def _checked_compute(self, inputs: Inputs, role: str, returns: tuple[str, ...] = ("output",)) -> Any:
+        """`compute`, its failures and its result checked (host-side metadata only, no sync).
+
+        Args:
+            inputs: the model inputs.
+            role: the role.
+            returns: names of the tensors `compute` returns before its outputs dict, for the
+                message when it returns something else, e.g. ``("mean", "log_std")``.
+
+        Raises:
+            TypeError: the states are not a tensor (a numpy array) or of a dtype the network
+                cannot take; or `compute` did not return ``(*returns, dict)``.
+            ValueError: the states have the wrong width for the observation space.
+        """
         try:
-            return self.compute(inputs, role)
-        except RuntimeError as error:
+            result = self.compute(inputs, role)
+        except (RuntimeError, TypeError) as error:
             clearer = self._input_error(inputs, error)
             if clearer is None:
                 raise
             raise clearer from error
+        size = len(returns) + 1
+        if not (isinstance(result, tuple) and len(result) == size and isinstance(result[-1], dict)):
+            expected = f"({', '.join(returns)}, outputs dict)"
+            raise TypeError(
+                f"{type(self).__name__}.compute(role={role!r}) must return {expected}, got "
+                f"{_describe(result)}; end it with e.g. `return {', '.join(returns)}, {{}}`."
+            )
+        return result
 
-    def _input_error(self, inputs: Inputs, error: Exception) -> ValueError | None:
-        """A clearer error for a failed `compute` when the states have the wrong width, else None."""
+    def _input_error(self, inputs: Inputs, error: Exception) -> Exception | None:
+        """A clearer error for a failed `compute`: states that are no tensor, of another dtype or width."""
         states = self._states(inputs)
-        if not torch.is_tensor(states) or self.observation_space is None:
+        if not torch.is_tensor(states):
+            return TypeError(
+                f'"states" must be a torch.Tensor, got a {type(states).__module__}.{type(states).__name__}; '
+                f"convert it with torch.as_tensor(states, dtype=torch.float32, device={str(self.device)!r}) "
+                f"(compute failed with: {shorten(str(error), 200)})"
+            )
+        parameter = next(self.parameters(), None)
+        if parameter is not None and parameter.is_floating_point() and states.dtype != parameter.dtype:
+            return TypeError(
+                f'"states" are {states.dtype} but {type(self).__name__}\'s parameters are {parameter.dtype}; '
+                f"pass states.to({parameter.dtype}) (environments wrapped with rlblocks' wrap_env give "
+                f"{parameter.dtype} states) (compute failed with: {shorten(str(error), 200)})"
+            )
+        if self.observation_space is None:
             return None
         if spaces.is_discrete(self.observation_space) or states.dim() == 0:
             return None
@@ -392,7 +427,37 @@ def _check_same_tensors(kind: str, targets: list[torch.Tensor], sources: list[to
         )
 
 
+def check_taken_actions(model: Any, taken_actions: Any, shape: tuple[int, ...], rows: bool = False) -> None:
+    """Refuse ``taken_actions`` that do not hold one action per row (shape metadata only, no sync).
+
+    Args:
+        model: the model (named in the message).
+        taken_actions: the tensor given as ``inputs["taken_actions"]``.
+        shape: the shape the actions take, e.g. (N, 1) for a categorical policy.
+        rows: the last dimension must also be ``shape[-1]`` (not just the number of elements).
+
+    Raises:
+        ValueError: not a tensor, or another number of elements than ``shape`` (one per action).
+    """
+    if (
+        torch.is_tensor(taken_actions)
+        and taken_actions.numel() == math.prod(shape)
+        and (not rows or (taken_actions.dim() > 0 and taken_actions.shape[-1] == shape[-1]))
+    ):
+        return
+    got = tuple(taken_actions.shape) if torch.is_tensor(taken_actions) else _describe(taken_actions)
+    raise ValueError(
+        f'"taken_actions" should be {tuple(shape)} for {type(model).__name__} (one row of '
+        f"{shape[-1]} per state, action space {model.action_space}), got {got}; pass the actions the "
+        "memory stored for these states"
+    )
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, Mapping):
-        return f"a dict with keys {sorted(value)}"
+        return f"a dict with keys {shorten(str(sorted(value, key=str)), 200)}"
+    if torch.is_tensor(value):
+        return f"a bare tensor of shape {tuple(value.shape)}"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)} ({', '.join(type(item).__name__ for item in value[:6])})"
     return f"a {type(value).__name__}"

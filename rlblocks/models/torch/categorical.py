@@ -13,7 +13,7 @@ import torch
 from torch.distributions import Categorical
 
 from rlblocks.models.torch import functional as F
-from rlblocks.models.torch.base import ActOutput, Inputs
+from rlblocks.models.torch.base import ActOutput, Inputs, check_taken_actions
 from rlblocks.models.torch.probabilities import ProbabilityCheck
 from rlblocks.models.torch.roles import role_table
 
@@ -46,7 +46,7 @@ class CategoricalMixin:
     def act(self, inputs: Inputs, role: str = "") -> ActOutput:
         """Sample actions and their log-prob (see the class docstring)."""
         unnormalized_log_prob = self._c_roles.settings(role)
-        net_output, outputs = self._checked_compute(inputs, role)
+        net_output, outputs = self._checked_compute(inputs, role, ("logits",))
         if not unnormalized_log_prob:
             probability_check(self)(net_output, self, role)
         log_probs = F.categorical_log_probs(net_output, unnormalized_log_prob)
@@ -54,6 +54,7 @@ class CategoricalMixin:
         if taken_actions is None:
             actions = F.sample_categorical(log_probs)
         else:  # re-evaluating taken actions (an update): no sample is drawn
+            check_taken_actions(self, taken_actions, (*log_probs.shape[:-1], 1))
             actions = taken_actions.reshape(*log_probs.shape[:-1], 1).long()
         log_prob = log_probs.gather(-1, actions)
         self._c_roles.store(role, CategoricalState(log_probs))

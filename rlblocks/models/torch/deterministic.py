@@ -34,7 +34,7 @@ class DeterministicMixin:
 
     def act(self, inputs: Inputs, role: str = "") -> ActOutput:
         """Compute the output; no log-prob."""
-        actions, outputs = self._checked_compute(inputs, role)
+        actions, outputs = self._checked_compute(inputs, role, ("output",))
         if self._d_roles.settings(role):
             actions = torch.clamp(actions, self.clip_actions_min, self.clip_actions_max)
         return actions, None, outputs

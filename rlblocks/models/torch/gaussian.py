@@ -14,7 +14,7 @@ import torch
 from torch.distributions import Normal
 
 from rlblocks.models.torch import functional as F
-from rlblocks.models.torch.base import ActOutput, Inputs
+from rlblocks.models.torch.base import ActOutput, Inputs, check_taken_actions
 from rlblocks.models.torch.clipping import register_action_bounds
 from rlblocks.models.torch.roles import RoleTable, role_table
 
@@ -142,13 +142,15 @@ def gaussian_act(model: Any, table: RoleTable, inputs: Inputs, role: str) -> Act
         reduction, the outputs with "mean_actions").
     """
     settings = table.settings(role)
-    mean, log_std, outputs = model._checked_compute(inputs, role)
+    mean, log_std, outputs = model._checked_compute(inputs, role, ("mean", "log_std"))
     if settings.clip_log_std:
         log_std = torch.clamp(log_std, settings.min_log_std, settings.max_log_std)
     actions = mean + torch.exp(log_std) * torch.randn_like(mean)
     if settings.clip_actions:
         actions = torch.clamp(actions, model.clip_actions_min, model.clip_actions_max)
     taken_actions = inputs.get("taken_actions")
+    if taken_actions is not None:
+        check_taken_actions(model, taken_actions, tuple(mean.shape), rows=True)
     log_prob = F.gaussian_log_prob(actions if taken_actions is None else taken_actions, mean, log_std)
     outputs["mean_actions"] = mean
     table.store(role, GaussianState(mean, log_std))

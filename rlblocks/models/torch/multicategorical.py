@@ -67,7 +67,7 @@ class MultiCategoricalMixin:
     def act(self, inputs: Inputs, role: str = "") -> ActOutput:
         """Sample one action per component and the (reduced) log-prob."""
         settings = self._mc_roles.settings(role)
-        net_output, outputs = self._checked_compute(inputs, role)
+        net_output, outputs = self._checked_compute(inputs, role, ("logits",))
         if not settings.unnormalized_log_prob:
             check = probability_check(self)
             for chunk in torch.split(net_output, self._mc_sizes, dim=-1):

@@ -35,6 +35,7 @@ import torch
 from rlblocks import logger
 from rlblocks.agents.torch.parts.non_finite import describe_env_to
 from rlblocks.trainers.torch.callbacks import Callback, checked_callbacks
+from rlblocks.trainers.torch.compatibility import check_agent_fits_env
 from rlblocks.trainers.torch.config import TrainerConfig
 from rlblocks.trainers.torch.progress import ProgressBar
 from rlblocks.trainers.torch.threads import threads_for_run, torch_threads
@@ -160,6 +161,7 @@ class Trainer:
         self._slices: list[slice] = [slice(start, end) for start, end in self.agents_scope]
         for agent, scope in zip(self._agents, self._slices):
             describe_env_to(agent, env, scope.start)  # named in NaN/inf errors
+            check_agent_fits_env(agent, env, scope.stop - scope.start)
         self._rendering = False  # set from `headless` and the env's render_mode when a run starts
         self._check_evaluation()
         if self.INITS_AGENTS:

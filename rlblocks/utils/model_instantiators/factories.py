@@ -29,6 +29,35 @@ from rlblocks.utils.model_instantiators.spec import (
     MLPSpec,
 )
 
+CONTINUOUS_KINDS = ("box", "int", "shape")
+"""Action-space kinds a Gaussian policy samples from (a Box, or a size as skrl allows)."""
+DISCRETE_KINDS = ("discrete", "int")
+"""Action-space kinds a categorical policy samples from (a Discrete, or its number of actions)."""
+_OTHER_FACTORY = {
+    "box": "gaussian_model (or deterministic_model)",
+    "discrete": "categorical_model",
+    "multi_discrete": "multicategorical_model",
+}
+
+
+def check_action_space(factory: str, action_space: Any, kinds: Sequence[str]) -> None:
+    """Refuse an action space the factory's distribution cannot sample (None: checked later).
+
+    Raises:
+        ValueError: naming the factory, the space and the factory that fits it.
+    """
+    if action_space is None:
+        return
+    kind = spaces.space_kind(action_space)
+    if kind in kinds:
+        return
+    fitting = _OTHER_FACTORY.get(kind)
+    hint = f"use {fitting}" if fitting else "flatten the action space with a gymnasium wrapper"
+    raise ValueError(
+        f"{factory} cannot sample actions of {action_space} (a {kind.replace('_', ' ')} space; it takes "
+        f"{'Box' if 'box' in kinds else 'Discrete'} spaces); {hint} for this action space."
+    )
+
 
 def gaussian_model(
     observation_space: spaces.SpaceLike | None = None,
@@ -82,6 +111,7 @@ def gaussian_model(
     spec = GaussianSpec(
         network, clip_actions, clip_log_std, min_log_std, max_log_std, reduction, initial_log_std
     )
+    check_action_space("gaussian_model", action_space, CONTINUOUS_KINDS)
     return GaussianModel(observation_space, action_space, device, spec)
 
 
@@ -110,6 +140,7 @@ def multivariate_gaussian_model(
     spec = GaussianSpec(
         network, clip_actions, clip_log_std, min_log_std, max_log_std, initial_log_std=initial_log_std
     )
+    check_action_space("multivariate_gaussian_model", action_space, CONTINUOUS_KINDS)
     return MultivariateGaussianModel(observation_space, action_space, device, spec)
 
 
@@ -177,4 +208,5 @@ def categorical_model(
         input_shape, hiddens, hidden_activation, output_shape, output_activation, rnn=rnn, encoder=encoder
     )
     spec = CategoricalSpec(network, unnormalized_log_prob)
+    check_action_space("categorical_model", action_space, DISCRETE_KINDS)
     return CategoricalModel(observation_space, action_space, device, spec)
