@@ -345,7 +345,7 @@ def algos_command() -> None:
 
     for algorithm in registry.available_algorithms().values():
         pairs = [
-            name.removeprefix(f"{algorithm.name}_")
+            run_config.packaged_config(name).get("env", name.removeprefix(f"{algorithm.name}_"))
             for name in run_config.packaged_config_names()
             if name.startswith(f"{algorithm.name}_")
         ]
