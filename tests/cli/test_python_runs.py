@@ -149,3 +149,40 @@ def test_importing_rlblocks_stays_light():
     code = "import sys, rlblocks; assert 'torch' not in sys.modules; assert callable(rlblocks.evaluate)"
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-c", code], check=True, env=environment, timeout=120)
+
+
+def test_an_off_policy_agent_with_noises_and_env_kwargs_is_described_and_rebuilt():
+    from rlblocks.agents.torch.td3 import TD3
+    from rlblocks.cli import build
+    from rlblocks.resources.noises.torch import GaussianNoise
+
+    vector = gymnasium.make_vec("Pendulum-v1", num_envs=2, vectorization_mode="sync", g=9.5)
+    env = wrap_env(vector, verbose=False)
+
+    def actor():
+        return deterministic_model(
+            env.observation_space, env.action_space, "cpu", hiddens=[8], output_scale=2.0
+        )
+
+    def critic():
+        return deterministic_model(
+            env.observation_space, env.action_space, "cpu", input_shape=Shape.STATES_ACTIONS, hiddens=[8],
+            output_shape=Shape.ONE, output_activation=None,
+        )  # fmt: skip
+
+    roles = ("critic_1", "critic_2", "target_critic_1", "target_critic_2")
+    models = {"policy": actor(), "target_policy": actor(), **{role: critic() for role in roles}}
+    cfg = {"exploration": {"noise": GaussianNoise(0.0, 0.1, "cpu")}}
+    agent = TD3(models, RandomMemory(1000, 2), env.observation_space, env.action_space, "cpu", cfg)
+    config = describe(agent, env, 100)
+    assert (config.algo, config.env, config.env_kwargs, config.memory) == (
+        "td3",
+        "Pendulum-v1",
+        {"g": 9.5},
+        {"memory_size": 1000},
+    )
+    assert config.agent["exploration"]["noise"] == {"class": "GaussianNoise", "mean": 0.0, "std": 0.1}
+    assert config.models["policy"]["output_scale"] == 2.0
+    rebuilt = build.build_agent(config, env.observation_space, env.action_space, torch.device("cpu"), None)
+    assert type(rebuilt) is TD3 and rebuilt.cfg.exploration.noise.std == pytest.approx(0.1)
+    env.close()
