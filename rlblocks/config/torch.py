@@ -13,7 +13,8 @@ without torchrun)::
 The process group is created on first use (`init_process_group`, called by every collective in
 `rlblocks.utils.distributed`), never at import: NCCL for a CUDA device, gloo otherwise, with a
 ``timeout`` (``RLBLOCKS_DISTRIBUTED_TIMEOUT`` seconds, default 300) after which a collective that a
-dead or stuck rank never joins raises instead of waiting for ever.
+dead or stuck rank never joins raises instead of waiting for ever. A gloo group created here is
+destroyed at exit.
 
 Differs from skrl 1.x: gloo on CPU (skrl always asks for NCCL, so ``import skrl`` fails under
 torchrun on a machine without CUDA); the group is created lazily, not at import.
@@ -21,6 +22,7 @@ torchrun on a machine without CUDA); the group is created lazily, not at import.
 
 from __future__ import annotations
 
+import atexit
 import os
 from datetime import timedelta
 from typing import Any
@@ -111,9 +113,21 @@ def init_process_group() -> bool:
         if chosen.type == "cuda":
             torch.cuda.set_device(chosen)
         dist.init_process_group(backend=backend, timeout=globals().get("timeout") or _timeout_from_env())
+        if backend == "gloo":
+            atexit.register(_destroy_gloo_group)
     if dist.get_world_size() != world:
         raise RuntimeError(
             f"the process group has {dist.get_world_size()} ranks but WORLD_SIZE is {world}; create the "
             "group with the launcher's world size (or let rlblocks create it)"
         )
     return True
+
+
+def _destroy_gloo_group() -> None:
+    """At exit, destroy the gloo group rlblocks created, while the interpreter is still whole.
+
+    Left to interpreter finalisation, gloo's worker threads may release tensors after Python is
+    gone, which now and then aborts a process (SIGABRT) at the end of a successful run.
+    """
+    if dist.is_initialized():
+        dist.destroy_process_group()

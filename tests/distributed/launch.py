@@ -104,4 +104,9 @@ def two_nodes(script: str, *args: str, limit: float = 60.0) -> list[Finished]:
 
 def check(finished: Finished) -> None:
     """Fail with the launch's output unless it exited with 0."""
-    assert finished.returncode == 0, f"exit status {finished.returncode}:\n{finished.output[-4000:]}"
+    output = (
+        finished.output
+        if len(finished.output) < 9000
+        else finished.output[:3000] + "\n...\n" + finished.output[-6000:]
+    )
+    assert finished.returncode == 0, f"exit status {finished.returncode}:\n{output}"
