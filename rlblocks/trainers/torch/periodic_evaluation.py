@@ -115,8 +115,28 @@ def _set_aside(agent: Any) -> dict[str, Any]:
         states = getattr(agent, name, None)
         if states is not None:
             saved[name] = states
-            setattr(agent, name, copy.deepcopy(states))
+            setattr(agent, name, _structural_copy(states))
     return saved
+
+
+def _structural_copy(value: Any) -> Any:
+    """A copy of ``value``'s containers and plain objects that shares its tensors and modules.
+
+    The recurrent-state holders rebind their tensors (never write into them), so sharing the
+    tensors keeps the originals unchanged; tensors made while acting with gradients could not be
+    deep-copied anyway.
+    """
+    if isinstance(value, (torch.Tensor, torch.nn.Module, type)):
+        return value
+    if isinstance(value, dict):
+        return {key: _structural_copy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        return type(value)(_structural_copy(item) for item in value)
+    if hasattr(value, "__dict__") and type(value).__module__.startswith("rlblocks."):
+        duplicate = copy.copy(value)
+        duplicate.__dict__.update({key: _structural_copy(item) for key, item in vars(value).items()})
+        return duplicate
+    return value
 
 
 def _restore(agent: Any, saved: dict[str, Any]) -> None:

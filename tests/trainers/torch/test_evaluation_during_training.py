@@ -209,3 +209,23 @@ def test_eval_env_must_not_be_the_training_env(tmp_path):
     env = counter_env()
     with pytest.raises(ValueError, match="separate env"):
         SequentialTrainer(env, ppo_agent(env, tmp_path), cfg={**CFG, "eval_interval": 5}, eval_env=env)
+
+
+def test_an_evaluation_mid_rollout_leaves_a_recurrent_agents_states_unchanged(tmp_path):
+    from rlblocks.utils.model_instantiators import Shape, categorical_model, deterministic_model
+
+    env = counter_env()
+    rnn = {"type": "lstm", "hidden_size": 4, "sequence_length": 2}
+    spaces = (env.observation_space, env.action_space, "cpu")
+    policy = categorical_model(*spaces, hiddens=[4], rnn=rnn)
+    value = deterministic_model(*spaces, hiddens=[4], output_shape=Shape.ONE, output_activation=None, rnn=rnn)
+    cfg = {"rollouts": 8, "experiment": {"write_interval": 0, "checkpoint_interval": 0}}
+    agent = PPO({"policy": policy, "value": value}, RandomMemory(8, 2), *spaces, cfg)
+    trainer = SequentialTrainer(env, agent, cfg={**CFG, "timesteps": 3, "close_environment_at_exit": False})
+    trainer.train()  # 3 steps into a rollout: the states are no longer zeros
+    before = {role: [state.clone() for state in states] for role, states in agent.recurrent.states.items()}
+    assert any(bool(state.abs().sum() > 0) for states in before.values() for state in states)
+    result = evaluate_episodes(agent, counter_env(1), episodes=2)
+    assert result.lengths == [5, 5]
+    after = agent.recurrent.states
+    assert all(torch.equal(old, new) for role in before for old, new in zip(before[role], after[role]))
