@@ -207,3 +207,14 @@ def test_the_command_line_under_torchrun_writes_one_run_directory(tmp_path):
     assert "config.yaml" in written
     assert sum(name.startswith("events.out.tfevents") for name in written) == 1
     assert finished.output.count("rlblocks train: done") == 1
+
+
+def test_evaluation_and_a_stop_on_one_rank_stop_every_rank_at_the_same_step(tmp_path):
+    import json
+
+    launch.check(launch.torchrun("early_stop.py", str(tmp_path), limit=GUARD))
+    ranks = [json.loads((tmp_path / f"rank{rank}.json").read_text()) for rank in (0, 1)]
+    assert [result["timestep"] for result in ranks] == [20, 20]
+    assert ranks[0]["stop_reason"] == "a callback on another torchrun rank asked to stop"
+    assert ranks[1]["stop_reason"] == "StopOnRankOne.on_step returned True"
+    assert ranks[0]["means"] == ranks[1]["means"] and len(ranks[0]["means"]) == 2  # at 8 and 16

@@ -12,6 +12,10 @@ trainer calls `TrainingMonitor.after_step`, which returns True when training sho
 - training stops when the mean return reaches ``stop_at_return``, or after ``patience``
   evaluations in a row without a better mean return;
 - the callbacks' hooks run (`rlblocks.trainers.torch.callbacks`); True or `StopTraining` stops.
+
+Under torchrun every rank evaluates on its own env and the mean return is averaged over the
+ranks, so that all of them keep the same best and stop at the same step; with callbacks, a stop
+asked on one rank stops every rank (one small all-reduce per step).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from rlblocks import logger
 from rlblocks.agents.torch import tags
 from rlblocks.trainers.torch.callbacks import Callback, StopTraining, overridden
 from rlblocks.trainers.torch.periodic_evaluation import EvaluationResult, evaluate_episodes
+from rlblocks.utils import distributed
 
 OBSERVED_METHODS = {"on_update": "_update", "on_checkpoint": "write_checkpoint"}
 """The agent method after which each hook runs (observed only while a callback overrides the hook)."""
@@ -60,6 +65,8 @@ class TrainingMonitor:
         self._step_hooks = overridden(self.callbacks, "on_step")
         self._evaluation_hooks = overridden(self.callbacks, "on_evaluation")
         self._observed: list[tuple[Any, str]] = []
+        self._shares_stops = bool(self.callbacks) and distributed.is_distributed()
+        """Under torchrun with callbacks: a stop on one rank stops all (one all-reduce per step)."""
 
     @property
     def is_evaluating(self) -> bool:
@@ -96,6 +103,8 @@ class TrainingMonitor:
             self._ask(callback, "on_step", self.trainer, timestep)
         if self.is_evaluating and (timestep % self.interval == 0 or timestep == self.timesteps):
             self.evaluate(timestep)
+        if self._shares_stops and distributed.any_rank(self._stop_requested is not None):
+            self._request_stop("a callback on another torchrun rank asked to stop")
         if self._stop_requested is not None:
             self.stop_reason, self._stop_requested = self._stop_requested, None
             logger.info(f"training stopped at timestep {timestep}: {self.stop_reason}")
@@ -109,6 +118,8 @@ class TrainingMonitor:
         result = evaluate_episodes(
             agent, self.eval_env, self.episodes, timestep, count_running=not self.evaluations
         )
+        if distributed.is_distributed():  # every rank decides alike: on the mean over the ranks' envs
+            result = result._replace(mean=float(distributed.mean_over_ranks(result.mean)))
         self.evaluations.append(result)
         self._write(agent, result)
         is_better = self.best_mean is None or result.mean > self.best_mean
