@@ -18,9 +18,9 @@ from rlblocks.cli import config as run_config
 from rlblocks.cli import registry
 from rlblocks.cli.models import build_models
 from rlblocks.cli.registry import CLIError
+from rlblocks.config import torch as torch_config
 from rlblocks.envs.torch.atari import ATARI_EXTRA, atari_wrappers, is_atari_env, register_atari_envs
 from rlblocks.utils import spaces
-from rlblocks.config import torch as torch_config
 from rlblocks.utils.seeding import rank_seed, set_seed
 
 ENV_PACKAGE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
