@@ -60,11 +60,13 @@ def _friendly_errors(command: Command) -> Command:
     """Print a `CLIError` (or a checkpoint error) as one line and exit with status 2.
 
     An `OSError` (a full disk, a permission denied: the message names the file) is one line too,
-    with exit status 1. Every line is cut to `MAX_ERROR_LINE` characters.
+    with exit status 1, as is a `NonFiniteError` (NaN or inf from the env or in a loss: the run
+    stops before writing a checkpoint of a NaN agent). Every line is cut to `MAX_ERROR_LINE` characters.
     """
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
+        from rlblocks.agents.torch.parts.non_finite import NonFiniteError
         from rlblocks.cli.registry import CLIError
         from rlblocks.utils.checkpoint import CheckpointError
 
@@ -73,7 +75,7 @@ def _friendly_errors(command: Command) -> Command:
         except (CLIError, CheckpointError) as error:
             _print_error(error)
             raise typer.Exit(USAGE_ERROR) from None
-        except OSError as error:
+        except (OSError, NonFiniteError) as error:
             _print_error(error)
             raise typer.Exit(FAILURE) from None
 
@@ -215,37 +217,27 @@ def eval_command(
 @app.command("tune")
 @_friendly_errors
 def tune_command(
-    algo: Annotated[str | None, typer.Option(help="Algorithm (see `rlblocks algos`). Default: ppo.")] = None,
-    env: Annotated[
-        str | None, typer.Option(help="Gymnasium environment id. Default: the algorithm's (as for train).")
-    ] = None,
-    config: Annotated[
-        str | None, typer.Option("--config", help="YAML file over the ready config, tuned from there.")
-    ] = None,
-    trials: Annotated[int, typer.Option(help="Trials to run now (added to a resumed study).")] = 20,
-    timesteps: Annotated[
-        int | None, typer.Option(help="Trainer timesteps per trial. Default: the config's.")
-    ] = None,
-    study_dir: Annotated[
-        str | None,
-        typer.Option(
-            help="Study directory (study.db, best_config.yaml, trials/). Default: studies/<algo>_<env>."
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(help="Seed of every trial's training and of the sampler. Default: the config's."),
-    ] = None,
+    algo: Annotated[str | None, typer.Option(help="Algorithm. Default: ppo.")] = None,
+    env: Annotated[str | None, typer.Option(help="Gymnasium id. Default: the algorithm's.")] = None,
+    config: Annotated[str | None, typer.Option("--config", help="YAML file over the ready config.")] = None,
+    trials: Annotated[int, typer.Option(help="Trials to run now (added to the study).")] = 20,
+    timesteps: Annotated[int | None, typer.Option(help="Trainer timesteps per trial.")] = None,
+    study_dir: Annotated[str | None, typer.Option(help="Default: studies/<algo>_<env>.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the trials and the sampler.")] = None,
     eval_episodes: Annotated[int, typer.Option(help="Deterministic episodes per evaluation.")] = 5,
-    evaluations: Annotated[int, typer.Option(help="Evaluations per trial, each reported to the pruner.")] = 5,
-    startup_trials: Annotated[
-        int, typer.Option(help="Trials that finish before the median pruner may stop one.")
-    ] = 5,
+    evaluations: Annotated[int, typer.Option(help="Evaluations per trial, each reported.")] = 5,
+    startup_trials: Annotated[int, typer.Option(help="Trials run in full before pruning.")] = 5,
     num_envs: Annotated[int | None, typer.Option(help="Environments stepped together.")] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda:0, ...")] = None,
     env_package: EnvPackages = None,
 ) -> None:
-    """Search hyperparameters with Optuna (TPE, median pruning); write the best as a config file."""
+    """Search hyperparameters with Optuna (TPE, median pruning); write the best as a config file.
+
+    Each trial trains the pair's ready config (--config over it) with suggested agent keys for
+    --timesteps (default: the config's) and evaluates the deterministic policy --evaluations times;
+    the median pruner stops trials below the earlier ones. The study (STUDY_DIR/study.db) resumes
+    when run again with the same settings; STUDY_DIR/best_config.yaml is for rlblocks train --config.
+    """
     import rlblocks.cli.tune as tuning
 
     _import_env_packages(env_package)

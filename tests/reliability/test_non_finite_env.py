@@ -261,3 +261,29 @@ def test_on_cuda_the_checks_never_sync_skip_the_step_on_the_device_and_raise_onc
         guard.check(wait=True)
     with pytest.raises(NonFiniteError, match="the loss of 'optimizer' is not finite"):
         guard.check(wait=True)
+
+
+class NaNObservationsCartPole(gym.Wrapper):
+    """CartPole whose observations are NaN from its 5th step on (registered for the CLI test)."""
+
+    def __init__(self) -> None:
+        super().__init__(Corrupt(gym.make("CartPole-v1"), "nan_obs"))
+
+
+def test_rlblocks_train_stops_with_one_error_line_and_exit_status_1(tmp_path):
+    from typer.testing import CliRunner
+
+    from rlblocks.cli import app
+
+    env_id = "RlblocksTestNaNCartPole-v0"
+    if env_id not in gym.registry:
+        gym.register(env_id, entry_point=NaNObservationsCartPole)
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["train", "--algo", "ppo", "--env", env_id, "--timesteps", "64", "--run-dir", str(run_dir)]
+    )
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in result.output
+    assert f"from '{env_id}' (GymnasiumWrapper) in next_states (next observations)" in errors[0]
+    assert not list(run_dir.glob("checkpoints/agent_*.pt"))  # nothing written after the NaN
