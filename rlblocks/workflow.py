@@ -154,26 +154,11 @@ def train(
     overrides = dict(config) if isinstance(config, Mapping) else None
     threads = torch.get_num_threads()
     try:
-        return training.train(
-            algo=algo,
-            env=env,
-            config_file=config_file,
-            timesteps=timesteps,
-            num_envs=num_envs,
-            seed=seed,
-            device=device,
-            run_dir=run_dir,
-            resume=resume,
-            progress_bar=progress,
-            env_steps=env_steps,
-            evaluation={
-                "eval_interval": eval_interval,
-                "eval_episodes": eval_episodes,
-                "stop_at_return": stop_at_return,
-                "patience": patience,
-            },
-            config_overrides=overrides,
+        evaluation = dict(
+            zip(training.EVALUATION_KEYS, (eval_interval, eval_episodes, stop_at_return, patience))
         )
+        given = (algo, env, config_file, timesteps, num_envs, seed, device, run_dir, resume, progress)
+        return training.train(*given, env_steps=env_steps, evaluation=evaluation, config_overrides=overrides)
     finally:
         torch.set_num_threads(threads)
 
