@@ -147,6 +147,7 @@ def test_two_nodes_on_localhost_train_ppo_and_agree_bitwise(tmp_path):
 
 
 def test_a_two_rank_run_resumes_from_rank_0s_checkpoint_with_equal_parameters(tmp_path):
+    """Resumed on 2 ranks (equal parameters on both) and on 1 process."""
     runs, params = tmp_path / "runs", tmp_path / "params"
     runs.mkdir()
     params.mkdir()
@@ -163,6 +164,12 @@ def test_a_two_rank_run_resumes_from_rank_0s_checkpoint_with_equal_parameters(tm
     assert_bitwise_equal(rank0, rank1)
     assert not torch.equal(rank0["policy.net.0.weight."], saved["policy.net.0.weight."])  # it trained on
     assert (resumed_runs / "run_rank0" / "checkpoints" / "agent_64.pt").is_file()
+    # and in one process (no torchrun)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    arguments = (str(alone), str(alone), "--timesteps", "48", "--resume", str(checkpoint))
+    launch.check(launch.single("train_ppo.py", *arguments, limit=GUARD))
+    assert load(alone / "rank0.pt")["timestep."].item() == 48
 
 
 def test_the_parallel_trainer_under_torchrun_keeps_each_agent_equal_across_ranks(tmp_path):
