@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from rlblocks import logger
+from rlblocks.utils import distributed
 from rlblocks.utils.host_flag import HostFlag
 
 NON_FINITE_MODES = ("raise", "warn-and-skip")
@@ -229,7 +230,8 @@ class _FiniteRowsOnly:
         is_finite_row = torch.isfinite(x.reshape(x.shape[0], -1)).all(dim=1)
         if is_finite_row.all():  # a read per call: "warn-and-skip" mode only
             return self.preprocessor(x, train=train)
-        if train and is_finite_row.any():
+        # under torchrun a training call is a collective (pooled statistics): it is made, even empty
+        if train and (is_finite_row.any() or distributed.is_distributed()):
             self.preprocessor(x[is_finite_row], train=True)
         return torch.nan_to_num(self.preprocessor(x), nan=0.0, posinf=0.0, neginf=0.0)
 
