@@ -14,8 +14,9 @@ When a trainer starts training one rlblocks agent that writes into its experimen
 
 Otherwise it writes ``not_rebuildable.txt`` saying which part cannot be rebuilt and what to do,
 and ``rlblocks eval``/``export`` print that instead of "not an rlblocks run directory". A
-directory that already holds a ``config.yaml`` (a CLI run) is left alone. The seed is not known
-to the trainer and is written as 0.
+directory that already holds a CLI run's ``config.yaml`` is left alone; one written here (its first
+line `PYTHON_RUN_HEADER`) is rewritten by the next run in the same directory. The seed is not
+known to the trainer and is written as 0.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 import torch
 
 from rlblocks.cli import config as run_config
-from rlblocks.cli import registry
+from rlblocks.cli import registry, resume_checks
 from rlblocks.cli import run_dir as runs
 from rlblocks.cli.registry import CLIError
 from rlblocks.utils.checkpoint import atomic_write_text
@@ -46,6 +47,8 @@ MODEL_KINDS = {
 """`rlblocks.utils.model_instantiators` model classes -> their kind in a config description."""
 VECTOR_KEYS = ("num_envs", "vectorization_mode", "vector_kwargs", "wrappers", "render_mode")
 """``gymnasium.make_vec`` arguments kept in a vector env's spec kwargs that are not env kwargs."""
+PYTHON_RUN_HEADER = "# written by the trainer: a run made from Python (seed unknown, written as 0)"
+"""First line of a config.yaml `record_run` wrote; the next run in the directory rewrites it."""
 HOW_TO_FIX = (
     "To use rlblocks eval/export on such runs, build the models with rlblocks.utils.model_instantiators "
     "(gaussian_model, categorical_model, deterministic_model) on a registered gymnasium env id; or stay "
@@ -64,19 +67,30 @@ def record_run(agent: Any, env: Any, timesteps: int) -> str | None:
     Returns the path written, or None when the directory is missing or already holds a config.yaml.
     """
     directory = agent.experiment_dir
-    if not os.path.isdir(directory) or os.path.exists(os.path.join(directory, runs.CONFIG_FILE)):
-        return None
+    config_path = os.path.join(directory, runs.CONFIG_FILE)
+    if not os.path.isdir(directory) or (os.path.exists(config_path) and not _is_python_run(config_path)):
+        return None  # a CLI run's config.yaml (train, migrate) is the CLI's own
     try:
         config = describe(agent, env, timesteps)
     except NotRebuildable as reason:
         path = os.path.join(directory, NOT_REBUILDABLE_FILE)
         text = f"{directory!r} was made from Python and the CLI cannot rebuild its agent: {reason}."
         atomic_write_text(path, f"{text} {HOW_TO_FIX}\n")
+        if os.path.exists(config_path):  # an earlier Python run's: it no longer describes the agent
+            os.remove(config_path)
         return path
     note = os.path.join(directory, NOT_REBUILDABLE_FILE)
     if os.path.exists(note):
         os.remove(note)
-    return runs.save_config(directory, config)
+    text = f"{PYTHON_RUN_HEADER}\n{run_config.to_yaml(config)}{resume_checks.END_LINE}\n"
+    atomic_write_text(config_path, text)
+    return config_path
+
+
+def _is_python_run(path: str) -> bool:
+    """Whether ``path`` is a config.yaml `record_run` wrote (its first line is `PYTHON_RUN_HEADER`)."""
+    with open(path, encoding="utf-8") as stream:
+        return stream.readline().rstrip("\n") == PYTHON_RUN_HEADER
 
 
 def describe(agent: Any, env: Any, timesteps: int) -> run_config.RunConfig:

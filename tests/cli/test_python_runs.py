@@ -186,3 +186,16 @@ def test_an_off_policy_agent_with_noises_and_env_kwargs_is_described_and_rebuilt
     rebuilt = build.build_agent(config, env.observation_space, env.action_space, torch.device("cpu"), None)
     assert type(rebuilt) is TD3 and rebuilt.cfg.exploration.noise.std == pytest.approx(0.1)
     env.close()
+
+
+def test_the_next_python_run_in_a_directory_rewrites_its_description_but_not_a_cli_config(tmp_path):
+    _, _, run = python_run(tmp_path, "again")
+    assert (run / "config.yaml").read_text().startswith("# written by the trainer: a run made from Python")
+    python_run(tmp_path, "again", instantiated=False)  # now custom models: the old description goes
+    assert not (run / "config.yaml").exists() and (run / "not_rebuildable.txt").exists()
+    python_run(tmp_path, "again")
+    assert (run / "config.yaml").exists() and not (run / "not_rebuildable.txt").exists()
+    cli_config = "algo: ppo\n# end of config.yaml (rlblocks)\n"
+    (run / "config.yaml").write_text(cli_config)
+    python_run(tmp_path, "again")
+    assert (run / "config.yaml").read_text() == cli_config
