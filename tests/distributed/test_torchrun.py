@@ -116,6 +116,14 @@ def test_a_rank_that_raises_during_set_up_ends_the_job_with_an_error(tmp_path):
     assert "got past a broadcast" not in finished.output
 
 
+def test_a_stuck_rank_ends_the_job_with_an_error_after_the_timeout(tmp_path):
+    """Rank 1 sleeps instead of joining: rank 0 gives up after RLBLOCKS_DISTRIBUTED_TIMEOUT (5 s)."""
+    finished = launch.torchrun("setup_error.py", "stuck", limit=LIMIT, RLBLOCKS_DISTRIBUTED_TIMEOUT="5")
+    assert finished.returncode not in (0, -9), finished.output[-3000:]  # an error, not a hang
+    assert "timeout" in finished.output
+    assert "got past a broadcast" not in finished.output
+
+
 def test_only_rank_0_creates_files_and_the_ranks_agree_bitwise(tmp_path):
     runs, params = tmp_path / "runs", tmp_path / "params"
     runs.mkdir()

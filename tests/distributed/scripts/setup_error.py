@@ -1,10 +1,16 @@
-"""Rank 1 raises while setting up, before any collective; rank 0 goes on to the agent's broadcast.
+"""Rank 1 raises (or, with ``stuck``, sleeps) while setting up; rank 0 goes on to the agent's broadcast.
 
-torchrun sees rank 1 fail and stops rank 0, which would otherwise wait for rank 1 in the
-broadcast (until the process group's timeout, RLBLOCKS_DISTRIBUTED_TIMEOUT).
+usage: setup_error.py [stuck]
+
+torchrun sees a failed rank 1 and stops rank 0, which would otherwise wait for it in the
+broadcast; a stuck rank 1 is not noticed by torchrun, and rank 0's broadcast ends with an error
+after the process group's timeout (RLBLOCKS_DISTRIBUTED_TIMEOUT), which then stops rank 1.
 """
 
 from __future__ import annotations
+
+import sys
+import time
 
 import gymnasium
 import numpy as np
@@ -16,6 +22,8 @@ from tests.helpers.models import GaussianPolicy, Value
 
 if __name__ == "__main__":
     if config.rank == 1:
+        if "stuck" in sys.argv[1:]:
+            time.sleep(300)
         raise ValueError("rank 1 failed during set-up")
     space = gymnasium.spaces.Box(-1.0, 1.0, (2,), np.float32)
     models = {"policy": GaussianPolicy(space, space, hidden=(8,)), "value": Value(space, space, hidden=(8,))}
