@@ -49,3 +49,23 @@ def _single_env_step(env: gym.Env):
 
 def _as_states(observation) -> torch.Tensor:
     return torch.as_tensor(np.asarray(observation, dtype=np.float32)).view(1, -1)
+
+
+def batched_first_episode_return(agent, env, steps: int) -> float:
+    """Mean return of each env's first episode over ``steps`` deterministic steps of a wrapped batched env.
+
+    Every env's episode must end within ``steps`` (or be cut there). Steps are recorded
+    (`evaluation_step`), so recurrent states are carried and zeroed at episode ends.
+    """
+    agent.set_running_mode("eval")
+    agent.set_mode("eval")
+    states, _ = env.reset()
+    alive = torch.ones(env.num_envs, 1, dtype=torch.bool)
+    returns = torch.zeros(env.num_envs, 1)
+    for t in range(steps):
+        step = evaluation_step(agent, states, env.step, t, steps)
+        returns += step.rewards.to(returns.dtype) * alive
+        alive &= ~(step.terminated | step.truncated)
+        states = step.next_states
+    agent.set_running_mode("train")
+    return returns.mean().item()
