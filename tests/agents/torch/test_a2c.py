@@ -23,6 +23,8 @@ EXPERIMENT_DEFAULTS = {
     "store_separately": False,
     "wandb": False,
     "wandb_kwargs": {},
+    "mlflow": False,
+    "mlflow_kwargs": {},
 }
 
 

@@ -71,6 +71,8 @@ def test_default_config_is_skrl_0_10s():
             "store_separately": False,
             "wandb": False,
             "wandb_kwargs": {},
+            "mlflow": False,
+            "mlflow_kwargs": {},
         },
     }
 

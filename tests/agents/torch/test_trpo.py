@@ -58,6 +58,8 @@ def test_default_config_is_skrls_dict_plus_time_limit_bootstrap():
             "store_separately": False,
             "wandb": False,
             "wandb_kwargs": {},
+            "mlflow": False,
+            "mlflow_kwargs": {},
         },
     }
 
