@@ -13,6 +13,13 @@ evaluation return of 475.2 in about 58 s (training and evaluation); the feed-for
 same budget reaches 42.5 (4 s); the whole test takes about 63 s. The margin over 475 is thin:
 nearby settings (sequences of 16-32, 8-16 epochs, γ 0.999, λ 0.98, 4 mini-batches, other
 learning rates) gave 148-472 mean return.
+
+Since the recurrent layer runs sequences with few episode ends in one call (`RecurrentLayer`,
+same maths, other rounding) the runs are chaotic enough that seed 0 now reaches 386.1, and seed 1
+reached 338.0 on the same settings (both measured with the shared evaluation, min over envs 235 and
+191). Rollouts and sequences of 16 with 4 epochs x 4 mini-batches (the same number of env steps)
+gave 174.0 and 283.8 for seeds 0 and 1. These runs were measured while other engineers' jobs loaded
+the 2-core VM (load average 3-15): 110-115 s of training each, a few times the quiet machine's.
 """
 
 import time
@@ -29,6 +36,7 @@ from rlblocks.resources.preprocessors.torch import RunningStandardScaler
 from rlblocks.trainers.torch import SequentialTrainer
 from rlblocks.utils import set_seed
 from rlblocks.utils.model_instantiators import Shape, categorical_model, deterministic_model
+from tests.learning.evaluation import batched_first_episode_return
 
 pytestmark = pytest.mark.learning
 
@@ -85,46 +93,18 @@ def train_ppo(recurrent: bool) -> PPO:
     return agent
 
 
-def deterministic_batched_return(agent: PPO, steps: int = 500) -> float:
-    """Mean return of each env's first episode, deterministic (states advance in record_transition)."""
-    env = velocityless_cartpole(seed=1234)
-    agent.set_running_mode("eval")
-    agent.set_mode("eval")
-    states, _ = env.reset()
-    alive = torch.ones(NUM_ENVS, 1, dtype=torch.bool)
-    returns = torch.zeros(NUM_ENVS, 1)
-    with torch.no_grad():
-        for t in range(steps):
-            actions = agent.act(states, t, steps)[0]
-            next_states, rewards, terminated, truncated, infos = env.step(actions)
-            returns += rewards * alive
-            alive &= ~(terminated | truncated)
-            agent.record_transition(
-                states=states,
-                actions=actions,
-                rewards=rewards,
-                next_states=next_states,
-                terminated=terminated,
-                truncated=truncated,
-                infos=infos,
-                timestep=t,
-                timesteps=steps,
-            )
-            states, _ = env.reset()
-    agent.set_running_mode("train")
-    return returns.mean().item()
-
-
 @pytest.mark.skip(
-    reason="passes on the development VM (LSTM 475.2 against the 475 threshold, MLP 42.5, ~58 s), but "
-    "a 0.2 margin is too thin for a CI machine whose floating point may differ; run it with -p no:skip "
-    "or remove this mark to check (issue [8] is still open)"
+    reason="target not reached robustly: LSTM 386.1 (seed 0) and 338.0 (seed 1) against 475 on these "
+    "settings (475.2 for seed 0 before the one-call sequence pass changed the rounding); issue [8] is "
+    "still open. Run it with -p no:skip or remove this mark to check"
 )
 def test_lstm_ppo_balances_velocityless_cartpole_where_an_mlp_cannot(one_torch_thread):
     start = time.perf_counter()
-    lstm_return = deterministic_batched_return(train_ppo(recurrent=True))
+    lstm_return = batched_first_episode_return(train_ppo(recurrent=True), velocityless_cartpole(1234), 500)
     elapsed = time.perf_counter() - start
-    feed_forward_return = deterministic_batched_return(train_ppo(recurrent=False))
+    feed_forward_return = batched_first_episode_return(
+        train_ppo(recurrent=False), velocityless_cartpole(1234), 500
+    )
     assert lstm_return >= LSTM_TARGET
     assert feed_forward_return < FEED_FORWARD_CEILING
     assert elapsed < 90
