@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch import nn
+
 from rlblocks.agents.torch.functional.squashing import squash
 from rlblocks.cli import build
 from rlblocks.cli import run_dir as runs
@@ -45,7 +47,6 @@ from rlblocks.cli.registry import CLIError
 from rlblocks.models.torch import CategoricalMixin, GaussianMixin, MultivariateGaussianMixin, TabularMixin
 from rlblocks.trainers.torch.evaluation import evaluation_step
 from rlblocks.utils import images, spaces
-from torch import nn
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".torchscript.pt"}
 TOLERANCE = 1e-5
