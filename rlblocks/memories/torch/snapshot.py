@@ -18,6 +18,15 @@ from rlblocks.utils.checkpoint import CheckpointError
 
 INDEX_KEYS = ("memory_size", "num_envs", "memory_index", "env_index", "filled")
 """The integer entries of a state, next to its "tensors"."""
+SIDE_KEY = "side_tensors"
+"""A memory attribute of tensors kept beside its rows (e.g. `frames.FrameReplay`'s final frames),
+saved under this key of the state when the memory has it. Their first dimension may differ from
+the live ones' (a side store that grew): they are replaced, not copied into. The memory attribute
+``side_tensors_max_bytes`` bounds their size (for `state_bytes`)."""
+
+
+def _side(memory: Any) -> dict[str, torch.Tensor]:
+    return getattr(memory, SIDE_KEY, None) or {}
 
 
 def memory_state(memory: Any) -> dict[str, Any]:
@@ -34,12 +43,15 @@ def memory_state(memory: Any) -> dict[str, Any]:
         "env_index": memory.env_index,
         "filled": bool(memory.filled),
         "tensors": {name: memory.tensors[name].detach() for name in memory.get_tensor_names()},
+        **({SIDE_KEY: dict(_side(memory))} if _side(memory) else {}),
     }
 
 
 def state_bytes(memory: Any) -> int:
     """Bytes of ``memory``'s tensors: about the size of a file holding its `memory_state`."""
-    return sum(tensor.numel() * tensor.element_size() for tensor in memory.tensors.values())
+    rows = sum(tensor.numel() * tensor.element_size() for tensor in memory.tensors.values())
+    side = sum(tensor.numel() * tensor.element_size() for tensor in _side(memory).values())
+    return rows + max(side, getattr(memory, "side_tensors_max_bytes", 0))
 
 
 def checked_state(memory: Any, state: Any, source: str) -> dict[str, Any]:
@@ -94,7 +106,24 @@ def checked_state(memory: Any, state: Any, source: str) -> dict[str, Any]:
                 f'{source}: tensor "{name}" is {found}, but the live memory\'s is '
                 f"{tuple(live.shape)} {live.dtype}"
             )
+    side, loaded_side = _side(memory), state.get(SIDE_KEY, {})
+    if not isinstance(loaded_side, Mapping) or sorted(loaded_side) != sorted(side):
+        raise CheckpointError(
+            f"{source}: side tensors {_names(loaded_side)}, but the live memory holds {sorted(side)}; "
+            "was it saved with the same replay_storage?"
+        )
+    for name, live in side.items():
+        loaded = loaded_side[name]
+        if not torch.is_tensor(loaded) or loaded.shape[1:] != live.shape[1:] or loaded.dtype != live.dtype:
+            raise CheckpointError(
+                f'{source}: side tensor "{name}" does not match the live memory\'s '
+                f"(·, {', '.join(map(str, live.shape[1:]))}) {live.dtype}"
+            )
     return dict(state)
+
+
+def _names(side: Any) -> Any:
+    return sorted(map(str, side)) if isinstance(side, Mapping) else type(side).__name__
 
 
 def apply_state(memory: Any, state: Mapping[str, Any]) -> None:
@@ -102,6 +131,12 @@ def apply_state(memory: Any, state: Mapping[str, Any]) -> None:
     with torch.no_grad():
         for name, tensor in state["tensors"].items():
             memory.tensors[name].copy_(tensor)
+        side = _side(memory)
+        for name, tensor in state.get(SIDE_KEY, {}).items():
+            if tensor.shape == side[name].shape:
+                side[name].copy_(tensor)
+            else:
+                side[name] = tensor.to(device=side[name].device, copy=True)
     memory.memory_index = state["memory_index"]
     memory.env_index = state["env_index"]
     memory.filled = state["filled"]

@@ -68,7 +68,7 @@ def test_ppo_with_a_state_preprocessor_stores_its_float_output():
     assert memory.get_tensor_by_name("states").dtype == torch.float32
 
 
-def test_dqn_replay_holds_uint8_states_and_next_states():
+def dqn_after_four_steps(replay_storage):
     actions = spaces.Discrete(3)
 
     def q_network():
@@ -83,7 +83,7 @@ def test_dqn_replay_holds_uint8_states_and_next_states():
         )
 
     memory = RandomMemory(8, NUM_ENVS, device="cpu")
-    cfg = {"learning_starts": 2, "batch_size": 4, **NO_LOGS}
+    cfg = {"learning_starts": 2, "batch_size": 4, "replay_storage": replay_storage, **NO_LOGS}
     agent = DQN(
         {"q_network": q_network(), "target_q_network": q_network()}, memory, FRAMES, actions, "cpu", cfg
     )
@@ -91,10 +91,29 @@ def test_dqn_replay_holds_uint8_states_and_next_states():
     for timestep in range(4):
         step(agent, timestep)
         agent.post_interaction(timestep, 10)
+    return agent, memory
+
+
+def test_dqn_replay_holds_uint8_states_and_next_states():
+    _, memory = dqn_after_four_steps("transitions")
     for name, seed in (("states", 3), ("next_states", 103)):
         stored = memory.get_tensor_by_name(name)
         assert stored.dtype == torch.uint8
         assert torch.equal(stored[3], frames(seed).reshape(NUM_ENVS, -1))
+
+
+def test_dqn_replay_of_images_holds_one_uint8_observation_per_transition_by_default():
+    agent, memory = dqn_after_four_steps("auto")
+    assert "states" not in memory.tensors and "next_states" not in memory.tensors
+    stored = memory.get_tensor_by_name("frames")
+    assert stored.dtype == torch.uint8
+    assert torch.equal(stored[3], frames(3).reshape(NUM_ENVS, -1))
+    # these next states never follow as states (random frames): each is kept exactly all the same
+    batch = agent._frame_replays[0].gather(agent.schema.names, torch.arange(4 * NUM_ENVS))
+    for timestep in range(4):
+        rows = slice(timestep * NUM_ENVS, (timestep + 1) * NUM_ENVS)
+        assert torch.equal(batch.states[rows], frames(timestep).reshape(NUM_ENVS, -1))
+        assert torch.equal(batch.next_states[rows], frames(timestep + 100).reshape(NUM_ENVS, -1))
 
 
 @pytest.mark.parametrize("learning_starts", [0, 100])
@@ -123,4 +142,4 @@ def test_sac_acts_and_learns_from_image_states(learning_starts):
     for timestep in range(3):
         step(agent, timestep)
         agent.post_interaction(timestep, 10)
-    assert memory.get_tensor_by_name("states").dtype == torch.uint8
+    assert memory.get_tensor_by_name("frames").dtype == torch.uint8

@@ -15,6 +15,12 @@ targets, preprocessor and counters a resume needs, and the replay memory is save
 checkpoint (``experiment.checkpoint_memory``, see `replay_checkpoint`), so a resumed run samples
 from the same buffer; a resume without it says so and waits ``learning_starts`` new steps.
 
+Image observations (``replay_storage``, see `rlblocks.memories.torch.frames`): by default a
+transition stores one observation (one frame of a (k, H, W) frame stack) instead of both states
+and next states; the next state comes from the next row of the same env (the true final
+observation of an ended episode from a small side store) and stacks are rebuilt when sampled,
+bitwise as a separate next_states tensor would hold them.
+
 Recurrent models (SAC, DDPG, TD3: ``RECURRENT_ROLES``): their states are carried while acting,
 stored with each transition, and trained on whole sequences; see `off_policy.recurrent`.
 """
@@ -34,6 +40,7 @@ from rlblocks.agents.torch.off_policy import replay_checkpoint as replay
 from rlblocks.agents.torch.off_policy.config import OffPolicyConfig
 from rlblocks.agents.torch.off_policy.recurrent import RecurrentStates, ReplayBatch
 from rlblocks.agents.torch.parts import OptimisationStep, StoredTensor, TargetNetworks, TensorSchema
+from rlblocks.memories.torch.frames import FrameReplay, frames_per_row
 from rlblocks.memories.torch.snapshot import apply_state
 from rlblocks.utils import images, spaces
 from rlblocks.utils.checkpoint import CheckpointError
@@ -53,7 +60,8 @@ class OffPolicyAgent(Agent):
 
     Attributes:
         schema: the stored tensors (states raw): states, actions, rewards, next_states, terminated
-            (and truncated with recurrent models, for the episode ends inside sequences).
+            (and truncated with recurrent models, for the episode ends inside sequences); without
+            states and next_states when ``frames_per_row`` (the `FrameReplay` of each memory stores them).
         targets: the target networks.
         recurrence: the recurrent models' states (`RecurrentStates`), None when no model is recurrent.
     """
@@ -88,15 +96,25 @@ class OffPolicyAgent(Agent):
         self.recurrence = recurrence if recurrence.is_recurrent else None
         self._acting_states: torch.Tensor | None = None
         stored_states = images.storage_dtype(self.observation_space)  # raw: preprocessed when sampled
+        self.frames_per_row = (
+            0
+            if self.recurrence is not None
+            else frames_per_row(self.cfg.replay_storage, self.observation_space)
+        )
+        """k of the `FrameReplay` layout (``replay_storage``); 0: separate states and next_states."""
+        observations = (
+            () if self.frames_per_row else (StoredTensor("states", self.observation_space, stored_states),)
+        )
         self.schema = TensorSchema(
-            StoredTensor("states", self.observation_space, stored_states),
+            *observations,
             StoredTensor("actions", self.action_space, torch.int64 if is_discrete else torch.float32),
             StoredTensor("rewards", 1),
-            StoredTensor("next_states", self.observation_space, stored_states),
+            *((StoredTensor("next_states", self.observation_space, stored_states),) if observations else ()),
             StoredTensor("terminated", 1, torch.bool),
             *([StoredTensor("truncated", 1, torch.bool)] if self.recurrence is not None else []),
             batch_name="Transitions",
         )
+        self._frame_replays: list[FrameReplay] = []
         self._learning_starts_offset = 0
         """Updates start at ``learning_starts`` + this: the timestep of a resume with an empty memory."""
         self._latest_replay: str | None = None
@@ -132,6 +150,9 @@ class OffPolicyAgent(Agent):
         """Create the replay tensors (and the recurrent states') in every memory; again: nothing changes."""
         for memory in self._memories():
             self.schema.create_in(memory)
+        if self.frames_per_row and len(self._frame_replays) != len(self._memories()):
+            shape, side = self.observation_space.shape, self.cfg.replay_side_capacity
+            self._frame_replays = [FrameReplay(m, shape, self.frames_per_row, side) for m in self._memories()]
         if self.recurrence is not None:
             self.recurrence.create_in(self._memories())
 
@@ -212,6 +233,18 @@ class OffPolicyAgent(Agent):
         if self.recurrence is not None:
             self._advance_critics(transition)
             extra = {"truncated": transition.truncated, **self.recurrence.stored()}
+        if self.frames_per_row:
+            ended = transition.terminated | transition.truncated
+            for replay in self._frame_replays:
+                replay.add(
+                    transition.states,
+                    transition.next_states,
+                    ended,
+                    actions=transition.actions,
+                    rewards=transition.rewards,
+                    terminated=transition.terminated,
+                )
+            return
         for memory in self._memories():
             memory.add_samples(
                 states=transition.states,
@@ -296,8 +329,9 @@ class OffPolicyAgent(Agent):
             return lambda: None
         record = meta.get("memory")
         if not isinstance(record, Mapping):
-            reason = "it holds no replay memory (skrl's or an older format)"
-            return self._restart_memories(path, timestep, reason)
+            return self._restart_memories(
+                path, timestep, "it holds no replay memory (skrl's or an older format)"
+            )
         offset = record.get("learning_starts_offset", 0)
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise CheckpointError(
@@ -343,12 +377,18 @@ class OffPolicyAgent(Agent):
         """
         if self.recurrence is not None:
             return self.recurrence.sample(self.memory, self.cfg.batch_size, self._state_preprocessor)
-        batch = self.schema.sample(self.memory, self.cfg.batch_size)
+        if self.frames_per_row:
+            sampled = self._frame_replays[0].sample(self.schema.names, self.cfg.batch_size)
+            batch = self.schema.batch(sampled.others)
+            states, next_states = sampled.states, sampled.next_states
+        else:
+            batch = self.schema.sample(self.memory, self.cfg.batch_size)
+            states, next_states = batch.states, batch.next_states
         return ReplayBatch(
-            states=self._state_preprocessor(batch.states),
+            states=self._state_preprocessor(states),
             actions=batch.actions,
             rewards=batch.rewards,
-            next_states=self._state_preprocessor(batch.next_states),
+            next_states=self._state_preprocessor(next_states),
             terminated=batch.terminated,
         )
 

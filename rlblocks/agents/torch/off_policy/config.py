@@ -26,6 +26,9 @@ class ReplayExperimentConfig(ExperimentConfig):
     resume then starts from an empty memory, says so, and waits ``learning_starts`` new steps."""
 
 
+REPLAY_STORAGES = ("auto", "transitions", "next_row", "frames")
+
+
 @dataclass(kw_only=True)
 class OffPolicyConfig(GradientAgentKeys, AgentConfig):
     """Keys of every replay-based agent (schedulers step after each step of their optimizer)."""
@@ -41,8 +44,24 @@ class OffPolicyConfig(GradientAgentKeys, AgentConfig):
     """γ in [0, 1]."""
     polyak: float = 0.005
     """ρ of the target-network update θ̄ ← (1 − ρ)·θ̄ + ρ·θ, in [0, 1]; 1 is a hard copy."""
+    replay_storage: str = "auto"
+    """How transitions are stored (an rlblocks key, see `rlblocks.memories.torch.frames`):
+    "transitions" (separate states and next_states tensors, skrl's layout), "next_row" (one
+    observation per row, next states from the next row), "frames" (one frame per row of (k, H, W)
+    frame stacks, rebuilt when sampled), "auto": "frames" for a uint8 (k, H, W) stack with k in
+    (2, 4..8) and H, W >= 32 (e.g. Atari's (4, 84, 84)), "next_row" for other image observations,
+    else "transitions". Recurrent models always use "transitions"."""
+    replay_side_capacity: int | None = None
+    """Final frames of ended episodes kept with "next_row"/"frames" (None: rows / 32 + 4 per env)."""
 
     def __post_init__(self) -> None:
+        if self.replay_storage not in REPLAY_STORAGES:
+            raise ValueError(
+                f'config key "replay_storage" must be one of {list(REPLAY_STORAGES)}, got '
+                f'{self.replay_storage!r}; "auto" picks the compact layouts for image observations.'
+            )
+        if self.replay_side_capacity is not None:
+            check_positive("replay_side_capacity", self.replay_side_capacity)
         check_positive("gradient_steps", self.gradient_steps)
         check_positive("batch_size", self.batch_size)
         check_range("discount_factor", self.discount_factor, 0.0, 1.0)
