@@ -1,12 +1,10 @@
 """`FrameReplay` gives bitwise the transitions of separate states/next_states tensors, in less memory.
 
 The trajectories come from gymnasium's own ``FrameStackObservation`` (reset padding) over a
-small env of random uint8 frames that terminates at random and is truncated by ``TimeLimit``;
-ended envs are reset in the step that ends them, as the env wrappers hand them over (the true
-final observation as next state, the reset observation as the next step's state).
+small env of random uint8 frames that terminates at random and is truncated by ``TimeLimit``
+(`tests.helpers.frame_stacks`).
 """
 
-import gymnasium
 import numpy as np
 import pytest
 import torch
@@ -17,56 +15,10 @@ from rlblocks.memories.torch.frames import FrameReplay, frames_per_row
 from rlblocks.memories.torch.indexes import complete_steps
 from rlblocks.memories.torch.snapshot import apply_state, checked_state, memory_state
 from rlblocks.utils.checkpoint import CheckpointError
+from tests.helpers.frame_stacks import record
 
 FRAME = (6, 5)
 OTHERS = ("actions", "rewards", "terminated")
-
-
-class NoiseFrames(gymnasium.Env):
-    """Random (6, 5) uint8 frames; terminates with probability 0.15 per step."""
-
-    observation_space = spaces.Box(0, 255, FRAME, dtype=np.uint8)
-    action_space = spaces.Discrete(2)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        return self.np_random.integers(0, 256, FRAME, dtype=np.uint8), {}
-
-    def step(self, action):
-        frame = self.np_random.integers(0, 256, FRAME, dtype=np.uint8)
-        return frame, float(action), bool(self.np_random.random() < 0.15), False, {}
-
-
-def record(num_envs, steps, stack, seed=0):
-    """[(states, next_states, actions, rewards, terminated, truncated)] of ``steps`` steps of num_envs."""
-    envs = []
-    for index in range(num_envs):
-        env = gymnasium.wrappers.TimeLimit(NoiseFrames(), max_episode_steps=5 + index)
-        envs.append(gymnasium.wrappers.FrameStackObservation(env, stack) if stack > 1 else env)
-    observations = [env.reset(seed=seed + index)[0] for index, env in enumerate(envs)]
-    generator = np.random.default_rng(seed)
-    trajectory = []
-    for _ in range(steps):
-        actions = generator.integers(0, 2, num_envs)
-        states = torch.as_tensor(np.stack(observations))
-        finals, ends = [], []
-        for index, env in enumerate(envs):
-            observation, _, terminated, truncated, _ = env.step(int(actions[index]))
-            finals.append(observation)
-            ends.append((terminated, truncated))
-            observations[index] = env.reset()[0] if terminated or truncated else observation
-        flags = torch.tensor(ends).view(num_envs, 2)
-        trajectory.append(
-            (
-                states,
-                torch.as_tensor(np.stack(finals)),
-                torch.as_tensor(actions).view(num_envs, 1),
-                torch.as_tensor(actions, dtype=torch.float32).view(num_envs, 1) * 0.5,
-                flags[:, :1].clone(),
-                flags[:, 1:].clone(),
-            )
-        )
-    return trajectory
 
 
 def memories(num_envs, memory_size, stack, side_capacity=None):
