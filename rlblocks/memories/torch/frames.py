@@ -149,8 +149,10 @@ class FrameReplay:
         memory, num_envs = self.memory, self.memory.num_envs
         if states.shape[0] != num_envs or memory.env_index != 0:
             raise ValueError(
-                f"FrameReplay writes whole time steps: expected {num_envs} states at env_index 0, got "
-                f"{tuple(states.shape)} at env_index {memory.env_index}; use one memory per agent scope."
+                f"FrameReplay writes whole time steps: expected {num_envs} states (the memory's num_envs) "
+                f"at env_index 0, got {tuple(states.shape)} at env_index {memory.env_index}; create the "
+                "memory with num_envs=env.num_envs (one memory per agent scope), or set the agent config "
+                'replay_storage="transitions".'
             )
         if self._writes % GROW_INTERVAL == 0 and self.side_capacity < self.max_capacity:
             self._grow_if_needed()

@@ -128,3 +128,13 @@ def test_compact_storage_of_non_images_is_refused_by_name(setting):
 def test_an_unknown_replay_storage_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="next_row"):
         dqn("frame")
+
+
+def test_a_memory_of_one_env_fed_several_is_refused_with_the_fix():
+    agent = dqn("auto")
+    agent.memory = RandomMemory(64, 1, device="cpu")
+    agent._frame_replays = []
+    agent._create_memory_tensors()
+    states, next_states, actions, rewards, terminated, truncated = record(NUM_ENVS, 1, 4, shape=(32, 32))[0]
+    with pytest.raises(ValueError, match="num_envs=env.num_envs"):
+        agent.record_transition(states, actions, rewards, next_states, terminated, truncated, {}, 0, 1)
