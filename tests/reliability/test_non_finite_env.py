@@ -31,7 +31,8 @@ class Corrupt(gym.Wrapper):
     """Corrupts the wrapped env's observations or rewards from its `CORRUPT_FROM`-th step on.
 
     kind: "nan_obs", "inf_obs", "nan_reward", "inf_reward", "big_reward" (1e38, finite),
-    "none_reward", or "nan_reset" (every reset observation is NaN, the steps are clean).
+    "huge_reward" (1e20: finite, but its square overflows float32), "none_reward", or "nan_reset"
+    (every reset observation is NaN, the steps are clean).
     """
 
     def __init__(self, env: gym.Env, kind: str) -> None:
@@ -56,6 +57,8 @@ class Corrupt(gym.Wrapper):
                 reward = value
             elif self.kind == "big_reward":
                 reward = 1e38
+            elif self.kind == "huge_reward":
+                reward = 1e20
             elif self.kind == "none_reward":
                 reward = None
         return observation, reward, terminated, truncated, info
@@ -135,17 +138,33 @@ def test_a_nan_reset_observation_is_named_as_the_states(name, preprocessor):
     assert parameters_are_finite(agent)
 
 
+@pytest.mark.parametrize("name", ["ppo", "trpo", "sac", "dqn"])
+def test_finite_rewards_of_1e38_whose_sums_overflow_raise_when_they_overflow(name):
+    env = corrupted_env(ENV_OF[name], "big_reward")
+    agent = agent_on(name, env, preprocessor=False)
+    with pytest.raises(NonFiniteError) as error:
+        train(agent, env, 40)
+    message = str(error.value)
+    # 1e38 from timestep 4 on: the sum passes float32's 3.4e38 with the fourth, at timestep 7
+    assert (
+        "so large that their sums overflow float32 in rewards of environment(s) 1 (|value| up to 1e+38) "
+        in message
+    )
+    assert "at timestep 7" in message and "rewards_shaper" in message
+    assert agent.timestep == 7 and parameters_are_finite(agent)
+
+
 @pytest.mark.parametrize(
     ("name", "optimizer"),
     [("ppo", "optimizer"), ("trpo", "value_optimizer"), ("sac", "critic_optimizer"), ("dqn", "optimizer")],
 )
-def test_finite_rewards_of_1e38_whose_squares_overflow_raise_at_the_first_update(name, optimizer):
-    env = corrupted_env(ENV_OF[name], "big_reward")
+def test_finite_rewards_whose_squares_overflow_raise_at_the_first_update_before_its_step(name, optimizer):
+    env = corrupted_env(ENV_OF[name], "huge_reward")  # 1e20: its square, 1e40, is not a float32
     agent = agent_on(name, env, preprocessor=False)
     with pytest.raises(NonFiniteError, match=f"the loss of '{optimizer}' is not finite") as error:
         train(agent, env, 40)
     assert "1e38" in str(error.value) and "rewards_shaper" in str(error.value)
-    assert agent.timestep <= 2 * ROLLOUTS  # within one update of the first 1e38 reward (timestep 4)
+    assert agent.timestep <= 2 * ROLLOUTS  # within one update of the first 1e20 reward (timestep 4)
     assert parameters_are_finite(agent)  # the step was not taken
 
 

@@ -146,6 +146,7 @@ class Agent:
             getattr(self.cfg, "non_finite", "raise"), self.device, type(self).__name__
         )
         self.is_step_skipped = False
+        self._last_end_hint: bool | None = None
         self._is_distributed = distributed.is_distributed()
         self._writes_files = not self._is_distributed or distributed.rank() == 0
         """Whether this process writes logs and checkpoints: under torchrun only rank 0 does."""
@@ -244,6 +245,7 @@ class Agent:
         if mode not in ("train", "eval"):
             raise ValueError(f"running mode must be 'train' or 'eval', got {mode!r}")
         self.training = mode == "train"
+        self._last_end_hint = None  # the next states may come from another env: watch them all
 
     # ------------------------------------------------------------------ hooks
     def pre_interaction(self, timestep: int, timesteps: int) -> None:
@@ -287,7 +289,11 @@ class Agent:
             self.env_steps(timestep + 1) if logged else None,
         )
         if self.training:
-            self.non_finite.watch(timestep, states, next_states, rewards)
+            # without a reset since the last step (its hint False), the states are its next states
+            self.non_finite.watch(
+                timestep, states, next_states, rewards, states_seen=self._last_end_hint is False
+            )
+            self._last_end_hint = self.episode_end_hint
             # "warn-and-skip" must know before storing: it waits for the device (a read per step on CUDA)
             self.is_step_skipped = self.non_finite.check(wait=self.non_finite.is_skipping)
             rewards_shaper = getattr(self.cfg, "rewards_shaper", None)

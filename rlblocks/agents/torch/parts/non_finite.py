@@ -20,6 +20,8 @@ warning and does not learn from it (the step is not stored; the optimizer step i
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -75,6 +77,8 @@ class NonFiniteGuard:
         self.timestep = 0
         self.num_skipped = 0
         self._poison: torch.Tensor | None = None
+        self._sum_views: list[torch.Tensor] = []
+        self._last_parts: tuple[torch.Tensor, ...] = ()
         self._host_poison: np.ndarray | None = None
         self._first_step: torch.Tensor | None = None
         self._widths: tuple[int, ...] = ()
@@ -88,15 +92,38 @@ class NonFiniteGuard:
 
     # ------------------------------------------------------------ environment data
     def watch(
-        self, timestep: int, states: torch.Tensor, next_states: torch.Tensor, rewards: torch.Tensor
+        self,
+        timestep: int,
+        states: torch.Tensor,
+        next_states: torch.Tensor,
+        rewards: torch.Tensor,
+        states_seen: bool = False,
     ) -> None:
-        """Fold one step's (N, ·) tensors into the per-env, per-column flags, on the device."""
+        """Fold one step's (N, ·) tensors into the per-env, per-column flags, on their device.
+
+        ``states_seen``: the states are the previous step's next states (no env was reset since),
+        already watched, so CPU skips them.
+        """
         self.timestep = timestep
+        views = self._sum_views
+        if views:  # CPU, the sums made for these shapes: the hot path, three additions at most
+            try:
+                if not states_seen:
+                    views[0].add_(states)
+                views[1].add_(next_states)
+                views[2].add_(rewards)
+                self._last_parts = (states, next_states, rewards)
+                return
+            except RuntimeError:  # another shape or device: make the sums again
+                pass
         num_envs = rewards.shape[0] if rewards.dim() else 1
         parts = [
             tensor if tensor.dim() == 2 else tensor.reshape(num_envs, -1)
             for tensor in (states, next_states, rewards)
         ]
+        if all(tensor.device.type == "cpu" for tensor in (states, next_states, rewards)):
+            self._watch_on_host((states, next_states, rewards))
+            return
         values = torch.cat(parts, dim=1)  # a new tensor
         if not values.is_floating_point():
             values = values.float()
@@ -110,26 +137,43 @@ class NonFiniteGuard:
             torch.eq(self._poison.sum(), 0, out=self._env_flag.tensor)
             self._env_flag.publish()
 
+    def _watch_on_host(self, tensors: tuple[torch.Tensor, ...]) -> None:
+        """CPU: make float32 sums of the raw values, shaped like ``tensors``, that numpy reads, and add.
+
+        A sum stays finite until a NaN or inf arrives, or until finite values so large (1e38)
+        that adding them overflows float32, as the losses would; `has_non_finite_data` reads the
+        sums after every step, so the step found is the step it happened. Two or three in-place
+        additions a step: cheaper than any element-wise test.
+        """
+        sizes = [tensor.numel() for tensor in tensors]
+        self._host_poison = np.zeros(sum(sizes), dtype=np.float32)
+        self._poison = torch.from_numpy(self._host_poison)
+        self._first_step = None
+        bounds = np.cumsum((0, *sizes))
+        self._sum_views = [
+            self._poison[start:end].view(tensor.shape)
+            for (start, end), tensor in zip(itertools.pairwise(bounds), tensors)
+        ]
+        for view, tensor in zip(self._sum_views, tensors):
+            view.add_(tensor)
+        self._last_parts = tensors
+
     def _allocate(self, values: torch.Tensor, widths: tuple[int, ...]) -> None:
         """The accumulators for ``values``' shape, on its device (the env's, which may not be the agent's)."""
         self._widths = widths
         shape, device = values.shape, values.device
-        self._host_poison = self._first_step = None
-        if device.type == "cpu":  # read at every step, so the first step is the step of the check
-            self._host_poison = np.zeros(tuple(shape), dtype=np.float32)
-            self._poison = torch.from_numpy(self._host_poison)
-        else:
-            self._poison = torch.zeros(shape, device=device)
-            self._first_step = torch.zeros(shape, dtype=torch.int64, device=device)
-            if self._env_flag.tensor.device != device:
-                self._env_flag = HostFlag(device, True)
+        self._host_poison, self._sum_views = None, []
+        self._poison = torch.zeros(shape, device=device)
+        self._first_step = torch.zeros(shape, dtype=torch.int64, device=device)
+        if self._env_flag.tensor.device != device:
+            self._env_flag = HostFlag(device, True)
 
     def has_non_finite_data(self, wait: bool = False) -> bool:
         """Whether a watched value was not finite (CUDA: as far as the host knows, unless ``wait``)."""
         if self._poison is None:
             return False
-        if self._host_poison is not None:
-            return bool(self._host_poison.any())  # only NaN is non-zero
+        if self._host_poison is not None:  # float32 sums, added up without overflow in float64
+            return not math.isfinite(self._host_poison.sum(dtype=np.float64))
         return not self._env_flag.read(wait)
 
     def check(self, wait: bool = False) -> bool:
@@ -138,6 +182,11 @@ class NonFiniteGuard:
         Returns:
             True when something non-finite was found (and skipped); the flags start again.
         """
+        host = self._host_poison
+        # the hot path on CPU: one numpy sum (a float32 overflow of finite sums is looked at below),
+        # and the losses there are reported by `skips_step` itself
+        if host is not None and self.device.type == "cpu" and math.isfinite(host.sum()):
+            return False
         found = False
         if self.has_non_finite_data(wait):
             message = self._data_message()
@@ -152,25 +201,41 @@ class NonFiniteGuard:
                 found = True
         return found
 
+    def _bad_blocks(self) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]]:
+        """Per watched tensor: (bad (N, w) bool, first step (N, w), this step's values (CPU) or None)."""
+        if self._host_poison is not None:  # CPU: sums shaped like the tensors, found at this step
+            blocks = []
+            for view, part in zip(self._sum_views, self._last_parts):
+                bad = ~torch.isfinite(view.reshape(view.shape[0] if view.dim() else 1, -1))
+                blocks.append((bad, torch.full(bad.shape, self.timestep), part.detach().cpu()))
+            return blocks
+        bad, first_step = ~torch.isfinite(self._poison.cpu()), self._first_step.cpu()
+        bounds = np.cumsum((0, *self._widths))
+        return [(bad[:, a:b], first_step[:, a:b], None) for a, b in itertools.pairwise(bounds)]
+
     def _data_message(self) -> str:
-        bad = torch.isnan(self._poison).cpu()
-        first_step = (
-            torch.full(bad.shape, self.timestep) if self._first_step is None else self._first_step.cpu()
-        )
-        lines, start = [], 0
-        for name, width in zip(self.COLUMNS, self._widths):
-            columns = slice(start, start + width)
-            start += width
-            rows = bad[:, columns].any(dim=1)
+        lines, overflows = [], []
+        for name, (bad, first_step, part) in zip(self.COLUMNS, self._bad_blocks()):
+            rows = bad.any(dim=1)
             if not rows.any():
                 continue
-            envs = [self.first_env + index for index in torch.where(rows)[0].tolist()]
-            step = int(first_step[:, columns][bad[:, columns]].min())
-            lines.append(f"{name} of environment(s) {_listed(envs)}, first at timestep {step}")
-        return (
-            f"{self.agent_name}: non-finite values (NaN or inf) from {self.source} in "
-            f"{'; '.join(lines)}. Learning from them would turn every parameter into NaN. {_FIX}"
-        )
+            envs = f"environment(s) {_listed([self.first_env + i for i in torch.where(rows)[0].tolist()])}"
+            step = int(first_step[bad].min())
+            if part is not None and torch.isfinite(part).all():  # finite values whose sum overflowed
+                largest = float(part.abs().max())
+                overflows.append(f"{name} of {envs} (|value| up to {largest:.3g}) at timestep {step}")
+            else:
+                lines.append(f"{name} of {envs}, first at timestep {step}")
+        text = f"{self.agent_name}: "
+        if lines:
+            text += f"non-finite values (NaN or inf) from {self.source} in {'; '.join(lines)}. "
+        if overflows:
+            text += (
+                f"finite values from {self.source} so large that their sums overflow float32 in "
+                f"{'; '.join(overflows)}; the losses (squares, returns) would overflow too: scale them "
+                '(e.g. cfg["rewards_shaper"]) or clip them. '
+            )
+        return text + f"Learning from them would turn every parameter into NaN. {_FIX}"
 
     # ------------------------------------------------------------------ losses
     def add_optimizer(self, name: str) -> None:
