@@ -4,13 +4,14 @@ A NaN observation or reward, or a loss that overflows (rewards of 1e38 square to
 every parameter NaN within one update; training would go on and write NaN checkpoints. The guard
 checks without waiting for the device at every step:
 
-- `watch` keeps, on the device, per environment and column, whether every value seen since the
-  start was finite (on CUDA also the first step at which one was not): three element-wise
-  operations per step (a few µs on CPU);
+- `watch` keeps, per environment and value, a sum that stays finite until a non-finite value
+  arrives: on CPU the raw values are added into float32 sums (two or three in-place additions a
+  step; finite values so large that they overflow float32, 1e38, are caught too); on CUDA
+  ``x - x`` (0 or NaN) is accumulated with the first step at which it was not 0;
 - `OptimisationStep` asks `skips_step` before each optimizer step: on CUDA a non-finite loss
   skips the step on the device (fused Adam's ``found_inf``), so the parameters stay finite;
-- `check` reads the flags on the host: on CPU they are numpy views of the device tensors (an exact
-  read, no copy), on CUDA an asynchronous copy to pinned memory read once it has landed (a step
+- `check` reads the flags on the host: on CPU the sums are numpy views (one numpy sum a step,
+  exact: the step found is the step it happened), on CUDA an asynchronous copy to pinned memory read once it has landed (a step
   or two late, which the skipped optimizer steps make harmless); a checkpoint write waits for it.
 
 In the default mode "raise", a non-finite value raises `NonFiniteError` naming the environment,
