@@ -305,7 +305,7 @@ class FrameReplay:
             ValueError: observations that are not reset-padded frame stacks, or more episode ends
                 alive in the memory than the side store holds.
         """
-        not_stacks, overflow = (bool(flag) for flag in self._problems.cpu())
+        not_stacks, overflow = self._problems.tolist()
         if not_stacks:
             raise ValueError(
                 f"the observations are not stacks of {self.stack} frames (next_states[:, :-1] != "

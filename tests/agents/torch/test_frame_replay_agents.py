@@ -15,6 +15,7 @@ from rlblocks.agents.torch.dqn import DQN
 from rlblocks.memories.torch import RandomMemory
 from rlblocks.utils.model_instantiators import deterministic_model
 from tests.helpers.frame_stacks import record
+from tests.helpers.syncs import count_host_syncs
 
 STACKS = spaces.Box(0, 255, (4, 32, 32), dtype=np.uint8)
 ACTIONS = spaces.Discrete(2)
@@ -138,3 +139,16 @@ def test_a_memory_of_one_env_fed_several_is_refused_with_the_fix():
     states, next_states, actions, rewards, terminated, truncated = record(NUM_ENVS, 1, 4, shape=(32, 32))[0]
     with pytest.raises(ValueError, match="num_envs=env.num_envs"):
         agent.record_transition(states, actions, rewards, next_states, terminated, truncated, {}, 0, 1)
+
+
+def test_the_frame_replay_reads_the_device_once_per_256_writes_and_1000_samples():
+    trajectory = record(NUM_ENVS, 600, 4, shape=(32, 32))
+    syncs = {}
+    for replay_storage in ("frames", "transitions"):
+        agent = dqn(replay_storage, memory_size=20_000)
+        agent.cfg.learning_starts = 300
+        with count_host_syncs() as counts:
+            feed(agent, trajectory)
+        syncs[replay_storage] = counts["total"]
+    # growth checks at writes 0, 256, 512 (int() of the slots in use) and one check at the first sample
+    assert 0 <= syncs["frames"] - syncs["transitions"] <= 4
