@@ -310,8 +310,9 @@ class FrameReplay:
             raise ValueError(
                 f"the observations are not stacks of {self.stack} frames (next_states[:, :-1] != "
                 "states[:, 1:], or a first state not padded with its reset frame, as gymnasium's "
-                'FrameStackObservation pads): set the agent config replay_storage="next_row" (or '
-                '"transitions").'
+                "FrameStackObservation pads; or a stored step does not follow the last one mid-episode, "
+                'e.g. one skipped by non_finite="warn-and-skip"): set the agent config '
+                'replay_storage="next_row" (or "transitions").'
             )
         if overflow:
             raise ValueError(
