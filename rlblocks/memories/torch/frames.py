@@ -26,9 +26,16 @@ Checks without host syncs: each write compares, on the device, what the rebuild 
 slot still in use is overwritten); the result is read on the host at the first sample and every
 `CHECK_INTERVAL` samples after, raising a ValueError that says what to change.
 
-The side store (slots, owners, the write counter and the last ``next_states``) is kept in the
-memory's ``side_tensors`` so that `rlblocks.memories.torch.snapshot` saves and restores it with
-the memory.
+The side store starts at one slot per 32 rows (plus a margin) and grows: every `GROW_INTERVAL`
+writes one host read counts the slots in use, and the store doubles (up to one slot per row)
+when the margin runs short, so short episodes never overwrite a slot in use. It (slots, owners,
+the write counter and the last ``next_states``) is kept in the memory's ``side_tensors``, so that
+`rlblocks.memories.torch.snapshot` saves and restores it with the memory (agent checkpoints);
+`Memory.save` exports only the rows.
+
+Per transition of a (4, 84, 84) Atari stack: 7,056 bytes of frame, the other tensors (actions,
+rewards, terminated: 13 bytes), 3 flags and an 8-byte slot, and about 220 bytes of side store:
+7.3 kB, 7.3 GB for 1M transitions (56.5 GB with separate states and next states).
 """
 
 from __future__ import annotations
