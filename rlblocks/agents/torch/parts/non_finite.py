@@ -11,8 +11,9 @@ checks without waiting for the device at every step:
 - `OptimisationStep` asks `skips_step` before each optimizer step: on CUDA a non-finite loss
   skips the step on the device (fused Adam's ``found_inf``), so the parameters stay finite;
 - `check` reads the flags on the host: on CPU the sums are numpy views (one numpy sum a step,
-  exact: the step found is the step it happened), on CUDA an asynchronous copy to pinned memory read once it has landed (a step
-  or two late, which the skipped optimizer steps make harmless); a checkpoint write waits for it.
+  exact: the step found is the step it happened), on CUDA an asynchronous copy to pinned memory
+  read once it has landed (a step or two late, which the skipped optimizer steps make harmless);
+  a checkpoint write waits for it.
 
 In the default mode "raise", a non-finite value raises `NonFiniteError` naming the environment,
 the step, the tensor, the environments' indices and a fix; in "warn-and-skip" the agent logs a
