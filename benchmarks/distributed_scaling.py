@@ -2,10 +2,14 @@
 
 For each env kind (gymnasium's sync vector env of CartPole-v1, and the torch-native batched
 `rlblocks.envs.torch.batched.CartPole`) and each process count P, the script launches
-``torchrun --standalone --nproc_per_node P`` on itself (``--worker``). Every rank steps its own
-``num_envs`` (weak scaling, as users run torchrun: one script per rank), so at the same global
+``torchrun --standalone --nproc_per_node P`` on itself (``--worker``). ``--scaling weak``: every
+rank steps its own ``num_envs`` (as users run torchrun: one script per rank), so at the same global
 env-step budget P ranks run ``budget / (num_envs * P)`` trainer timesteps each, with P times the
-samples per update. Reported: total env steps/s of all ranks (timed from the first step to the
+samples per update and P times fewer updates. ``--scaling strong``: the ranks share the ``num_envs``
+(``num_envs / P`` each), so every update sees the same number of samples as in one process and the
+updates are the same in number (2 ranks x half the batch = 1 process x the whole batch, which
+tests/distributed checks to 1e-6); the final return is then comparable at the same budget.
+Reported: total env steps/s of all ranks (timed from the first step to the
 last), the scaling ratio (P=2 over P=1), and the final return (the recent mean training return,
 averaged over the ranks).
 
@@ -32,7 +36,7 @@ SETTINGS = {
 }
 
 
-def worker(kind: str, seed: int, output: str) -> None:
+def worker(kind: str, seed: int, output: str, scaling: str = "weak") -> None:
     """One rank: train PPO, then rank 0 writes the figures to ``output``."""
     import gymnasium
     import torch
@@ -72,6 +76,8 @@ def worker(kind: str, seed: int, output: str) -> None:
     torch.set_num_threads(1)
     rank_seed = set_seed(seed)
     num_envs, budget, rollouts, epochs, mini_batches = SETTINGS[kind]
+    if scaling == "strong":
+        num_envs //= config.world_size
     if kind == "batched":
         env = wrap_env(CartPole(num_envs, seed=rank_seed), verbose=False)
     else:
@@ -119,7 +125,7 @@ def worker(kind: str, seed: int, output: str) -> None:
         Path(output).write_text(json.dumps(figures))
 
 
-def launch(kind: str, processes: int, seed: int) -> dict:
+def launch(kind: str, processes: int, seed: int, scaling: str) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         output = os.path.join(folder, "figures.json")
         command = [
@@ -135,6 +141,8 @@ def launch(kind: str, processes: int, seed: int) -> dict:
             str(seed),
             "--output",
             output,
+            "--scaling",
+            scaling,
         ]
         env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
         subprocess.run(command, check=True, env=env, cwd=ROOT)
@@ -147,15 +155,18 @@ def main() -> None:
     parser.add_argument("--envs", nargs="+", choices=sorted(SETTINGS), default=["gymnasium", "batched"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default=str(ROOT / "benchmarks/results/distributed_scaling.json"))
+    parser.add_argument("--scaling", choices=("weak", "strong"), default="weak")
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.seed, args.output)
+        worker(args.worker, args.seed, args.output, args.scaling)
         return
     results = []
     for kind in args.envs:
-        runs = {processes: launch(kind, processes, args.seed) for processes in (1, 2)}
+        runs = {processes: launch(kind, processes, args.seed, args.scaling) for processes in (1, 2)}
         ratio = runs[2]["env_steps_per_second"] / runs[1]["env_steps_per_second"]
-        results.append({"env": kind, "runs": list(runs.values()), "scaling_ratio": ratio})
+        results.append(
+            {"env": kind, "scaling": args.scaling, "runs": list(runs.values()), "scaling_ratio": ratio}
+        )
         for processes, figures in runs.items():
             print(
                 f"{kind:9s} P={processes}: {figures['env_steps_per_second']:8.0f} env steps/s "
