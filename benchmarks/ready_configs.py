@@ -185,12 +185,12 @@ def table(rows: list[dict]) -> str:
     ]
     for row in rows:
         claim = row["claim"]
-        stated = f"{claim['mean']:.1f} ± {claim['std']:.1f}"
+        stated = f"{claim['mean']:.2f} ± {claim['std']:.2f}"
         command = f"`train --seed {claim['seed']}`, `eval --episodes {claim['episodes']}`"
         if "error" in row:
             measured, agrees = row["error"], "no"
         else:
-            measured = f"{row['mean']:.1f} ± {row['std']:.1f}"
+            measured = f"{row['mean']:.2f} ± {row['std']:.2f}"
             agrees = "yes" if row["agrees"] else "**no**"
         lines.append(f"| {claim['stem']} | {command} | {stated} | {measured} | {agrees} |")
     return "\n".join(lines)
