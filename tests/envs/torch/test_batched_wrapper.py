@@ -85,9 +85,7 @@ def test_wrap_env_detects_a_batched_env_inside_gymnasium_vector_wrappers():
 def test_the_torch_tag_wraps_any_torch_vector_env_and_auto_leaves_unknown_ones_alone():
     assert WRAPPERS["torch"] is TorchVectorWrapper
     assert type(wrap_env(PartialFinalObsEnv(), wrapper="torch", verbose=False)) is TorchVectorWrapper
-    with pytest.raises(
-        ValueError, match='cannot tell which wrapper fits PartialFinalObsEnv.*wrapper="torch"'
-    ):
+    with pytest.raises(ValueError, match='cannot tell which wrapper fits PartialFinalObsEnv.*"torch"'):
         wrap_env(PartialFinalObsEnv(), verbose=False)
 
 
