@@ -9,6 +9,7 @@ than the checkpoint's is refused (see `resume_checks`).
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import time
@@ -142,7 +143,7 @@ def train(
     if env_steps is not None:
         config.timesteps = timesteps_for(env_steps, config.num_envs * distributed.world_size())
     with_default_evaluation(config)
-    check_wandb(config)
+    check_optional_loggers(config)
 
     build.seed_everything(config.seed)
     device_ = build.resolve_device(config.device)
@@ -198,22 +199,29 @@ def with_default_evaluation(config: run_config.RunConfig) -> None:
         config.eval_interval = max(config.timesteps // DEFAULT_EVALUATIONS, 1)
 
 
-def check_wandb(config: run_config.RunConfig) -> None:
-    """With ``agent: experiment: wandb: true``, check that wandb imports before anything is written.
+OPTIONAL_LOGGERS = {"wandb": "pip install wandb", "mlflow": "pip install mlflow (or mlflow-skinny)"}
+"""``agent: experiment:`` keys that need a package, and its install command."""
+
+
+def check_optional_loggers(config: run_config.RunConfig) -> None:
+    """With ``agent: experiment: wandb/mlflow: true``, check the package imports before anything is written.
 
     Raises:
-        CLIError: wandb is not installed (the run directory is left untouched).
+        CLIError: the package is not installed (the run directory is left untouched).
     """
     experiment = config.agent.get("experiment") or {}
-    if not (isinstance(experiment, dict) and experiment.get("wandb")):
+    if not isinstance(experiment, dict):
         return
-    try:
-        import wandb  # noqa: F401  only checked here; the agent initialises it
-    except ImportError as error:
-        raise CLIError(
-            f"agent: experiment: wandb is true but wandb cannot be imported ({error}); pip install wandb, "
-            "or set wandb: false"
-        ) from None
+    for key, install in OPTIONAL_LOGGERS.items():
+        if not experiment.get(key):
+            continue
+        try:
+            importlib.import_module(key)  # only checked here; the agent starts the run
+        except ImportError as error:
+            raise CLIError(
+                f"agent: experiment: {key} is true but {key} cannot be imported ({error}); {install}, "
+                f"or set {key}: false"
+            ) from None
 
 
 def _run(

@@ -109,13 +109,14 @@ def test_yaml_aliases_are_refused_with_a_short_line(tmp_path):
     assert "aliases (*a) are not accepted" in line and len(line) < 300
 
 
-def test_wandb_true_without_wandb_installed(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "wandb", None)  # `import wandb` raises ImportError
-    (tmp_path / "wandb.yaml").write_text("agent:\n  experiment:\n    wandb: true\n")
+@pytest.mark.parametrize("package", ["wandb", "mlflow"])
+def test_a_logger_asked_for_but_not_installed(tmp_path, monkeypatch, package):
+    monkeypatch.setitem(sys.modules, package, None)  # `import wandb` raises ImportError
+    (tmp_path / "logger.yaml").write_text(f"agent:\n  experiment:\n    {package}: true\n")
     line = invoke(
-        "train", *SMALL_RUN, "--config", "wandb.yaml", "--run-dir", "run", cwd=tmp_path, expect=(2,)
+        "train", *SMALL_RUN, "--config", "logger.yaml", "--run-dir", "run", cwd=tmp_path, expect=(2,)
     )
-    assert "pip install wandb" in line
+    assert f"pip install {package}" in line
     assert not (tmp_path / "run").exists()
 
 
