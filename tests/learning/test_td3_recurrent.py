@@ -26,7 +26,7 @@ from tests.learning.evaluation import batched_first_episode_return
 
 pytestmark = pytest.mark.learning
 
-TIMESTEPS, WARM_UP, SEQUENCE_LENGTH, BATCH_SIZE = 6000, 1000, 8, 64
+TIMESTEPS, WARM_UP, SEQUENCE_LENGTH, BATCH_SIZE = 16000, 1000, 8, 64
 TARGET = -400
 
 
@@ -71,20 +71,18 @@ def train_gru_td3(seed: int = 0) -> TD3:
     return agent
 
 
-@pytest.mark.skip(
-    reason="target not reached: -638.0 mean return after 6000 steps (target -400, issue [8] still open); "
-    "the run took 1717 s on the loaded 2-core VM, so longer budgets were not tried"
-)
+@pytest.mark.slow  # about 10 minutes here: run with -m slow
 def test_gru_td3_swings_up_velocityless_pendulum(one_torch_thread):
-    """6000 steps of one env (1000 uniformly random warm-up steps, then one update per step: 5000
+    """16000 steps of one env (1000 uniformly random warm-up steps, then one update per step: 15000
     updates of 64 sequences of 8 + 1 steps); GRU-64 policy and critics, each followed by a 64-unit
     ReLU layer; γ 0.98, lr 1e-3, N(0, 0.1²) exploration noise, TD3's default smoothing and policy
     delay 2 (the feed-forward TD3 test's settings, rl-zoo3's for Pendulum), seed 0.
 
-    Measured on the 2-core VM while it ran other engineers' jobs (load average 10-18): mean
-    deterministic return −638.0 (worst env −1491) after 1717 s of training; not the −400 target.
-    Not tried for lack of time: more steps, several envs with more gradient steps, SAC, LSTM,
-    shorter or longer sequences. The time is printed, not asserted (shared machine).
+    Measured on the 2-core VM: mean deterministic return −189.3 (worst env −530) in 578 s of
+    training (load average about 4: two other jobs on the 2 cores); 10000 steps reached −491.3
+    (212 s, quieter), 6000 steps −638.0. The target is reached, but the run is far above the
+    default suite's minute, so the test is marked ``slow`` (excluded by default; ``-m slow``).
+    The time is printed, not asserted (shared machine).
     """
     start = time.perf_counter()
     agent = train_gru_td3()
