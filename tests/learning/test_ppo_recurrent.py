@@ -23,6 +23,7 @@ steps) reached 493.5 for seed 0 but 332.3 for seed 1; an entropy bonus of 0.01: 
 rl-zoo3's CartPoleNoVel settings (rollouts and sequences of 32, 20 epochs of one mini-batch,
 γ 0.999, λ 0.98): 251.3 (seed 1). Most runs were measured while other engineers' jobs loaded the
 2-core VM (load average 3-15); seed 2 ran on the quieter VM (load ~3) in 106 s of training.
+An LSTM of 128 units: 355.7, 448.1, 360.7 (seeds 0-2, about 330 s of training each at load 4).
 """
 
 import time
