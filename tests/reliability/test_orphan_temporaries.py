@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from rlblocks.utils import temporary_files
-from rlblocks.utils.checkpoint import atomic_save, atomic_write
+from rlblocks.utils.checkpoint import atomic_save, atomic_write, safe_load
 from rlblocks.utils.temporary_files import remove_orphan_temporaries
 
 
@@ -76,6 +76,7 @@ def test_the_file_a_killed_writer_left_is_removed(tmp_path):
     assert left.startswith(".tmp-rlblocks-")
     assert remove_orphan_temporaries(tmp_path) == [str(tmp_path / left)]
     assert os.listdir(tmp_path) == ["agent.pt"]
+    assert safe_load(tmp_path / "agent.pt") == {"step": 1}  # the previous checkpoint still loads
 
 
 def test_the_agent_removes_orphans_of_its_experiment_directory_at_init(tmp_path):
