@@ -2,16 +2,16 @@
 
 Importing the package sets up only its own logger (``logging.getLogger("rlblocks")``), whose
 records print as ``[rlblocks:WARNING] message``; no global state (root logger, seeds, torch
-settings) is touched. ``rlblocks.train`` and ``rlblocks.evaluate`` (`rlblocks.workflow`) are
-imported on first use.
+settings) is touched. ``rlblocks.train``, ``rlblocks.evaluate`` and ``rlblocks.export``
+(`rlblocks.workflow`) are imported on first use.
 """
 
 import logging
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "evaluate", "logger", "train"]
+__all__ = ["__version__", "evaluate", "export", "logger", "train"]
 
-_WORKFLOW = ("evaluate", "train")
+_WORKFLOW = ("evaluate", "export", "train")
 """`rlblocks.workflow` functions, imported on first use so that ``import rlblocks`` stays light."""
 
 

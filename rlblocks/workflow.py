@@ -163,6 +163,29 @@ def train(
         torch.set_num_threads(threads)
 
 
+def export(run_or_checkpoint: str | os.PathLike[str], format: str = "onnx", output: str | None = None) -> Any:
+    """Export a run's (or a checkpoint's) deterministic policy as ``rlblocks export`` does.
+
+    The file takes raw observations (the preprocessing is inside) and gives actions; it is checked
+    against the eager policy on real observations (within 1e-5) before this returns.
+
+    Args:
+        run_or_checkpoint: a run directory (its best checkpoint is exported) or a checkpoint file.
+        format: "onnx" or "torchscript".
+        output: the file to write (default: ``<run dir>/policy.onnx`` or ``policy.torchscript.pt``).
+
+    Returns:
+        The result (`rlblocks.cli.export.ExportResult`): ``path``, ``max_abs_difference``,
+        ``matches``, and the state shapes of a recurrent policy.
+
+    Raises:
+        CLIError: an unknown format, a missing optional package, a bad path or checkpoint.
+    """
+    from rlblocks.cli import export as exporting
+
+    return exporting.export(os.fspath(run_or_checkpoint), format=format, output=output)
+
+
 def summary(run: Any) -> str:
     """The end-of-run summary ``rlblocks train`` prints, for a run `train` returned."""
     from rlblocks.cli import train as training

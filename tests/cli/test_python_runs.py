@@ -15,6 +15,7 @@ import yaml
 import rlblocks
 from rlblocks.agents.torch.ppo import PPO
 from rlblocks.cli.python_runs import describe
+from rlblocks.cli.registry import CLIError
 from rlblocks.envs.torch import wrap_env
 from rlblocks.memories.torch import RandomMemory
 from rlblocks.resources.preprocessors.torch import RunningStandardScaler
@@ -199,3 +200,14 @@ def test_the_next_python_run_in_a_directory_rewrites_its_description_but_not_a_c
     (run / "config.yaml").write_text(cli_config)
     python_run(tmp_path, "again")
     assert (run / "config.yaml").read_text() == cli_config
+
+
+@pytest.mark.parametrize("export_format", ["torchscript", "onnx"])
+def test_export_from_python_checks_parity_like_the_command(made, tmp_path, export_format):
+    _, _, run = made
+    output = str(tmp_path / f"policy.{export_format}")
+    result = rlblocks.export(run, format=export_format, output=output)
+    assert result.path == output and os.path.isfile(output)
+    assert result.matches and result.max_abs_difference <= 1e-5
+    with pytest.raises(CLIError, match="unknown export format 'tflite'"):
+        rlblocks.export(run, format="tflite")
