@@ -132,6 +132,12 @@ def test_resume_continues_from_the_latest_checkpoint(trained, workdir):
     assert len([name for name in os.listdir(resumed) if name.startswith("events.out")]) == 2  # same dir
 
 
+def foreground_signals() -> None:
+    """In the child: SIGINT as in a terminal's foreground job (a test run started in the background
+    by a non-interactive shell, e.g. ``make test &``, would pass SIGINT on ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(("stop_signal", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_ctrl_c_or_sigterm_saves_a_checkpoint_and_resume_continues_from_it(workdir, stop_signal, status):
     """SIGTERM (a container stop, a preemption) is handled like Ctrl-C, with exit status 128 + 15."""
@@ -146,6 +152,7 @@ def test_ctrl_c_or_sigterm_saves_a_checkpoint_and_resume_continues_from_it(workd
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=foreground_signals,
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not (run / "checkpoints" / "agent_50.pt").exists() and time.monotonic() < deadline:
