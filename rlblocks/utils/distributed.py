@@ -6,7 +6,8 @@ of the same shapes. Each one creates the process group on first use
 its value), so a one-process run makes no call at all.
 
 - `broadcast_modules`: rank 0's parameters and buffers to every rank (one bucket per dtype).
-- `average_gradients`: the mean gradient over ranks, one flattened all-reduce per dtype.
+- `average_gradients`: the mean gradient over ranks, one flattened all-reduce per dtype (a scalar
+  such as the loss can ride along in it).
 - `mean_over_ranks`, `any_rank`: a scalar (or small tensor) averaged; a flag or-ed.
 - `pooled_moments`: count, mean and unbiased variance of the data of all ranks concatenated, from
   each rank's own (Chan, Golub and LeVeque's parallel algorithm), identical on every rank.
@@ -94,20 +95,34 @@ def broadcast_modules(modules: Iterable[torch.nn.Module | None], source: int = 0
     broadcast_tensors(tensors, source)
 
 
-def average_gradients(parameters: Sequence[torch.nn.Parameter]) -> None:
+def average_gradients(
+    parameters: Sequence[torch.nn.Parameter], extra: torch.Tensor | None = None
+) -> torch.Tensor | None:
     """Replace each ``.grad`` by its mean over the ranks: one flattened all-reduce per dtype and device.
 
     Parameters without a gradient are skipped; which ones have none must be the same on every rank
     (it is when it follows from the model's structure, e.g. a frozen or unused layer).
+
+    Args:
+        parameters: the parameters whose gradients are averaged.
+        extra: a 0-d tensor averaged in the same all-reduce (no collective of its own), such as
+            the loss whose finiteness every rank must agree on.
+
+    Returns:
+        The mean of ``extra`` over the ranks (0-d, a new tensor), or None without ``extra``.
     """
     config.init_process_group()
-    gradients = [parameter.grad for parameter in parameters if parameter.grad is not None]
+    tensors = [parameter.grad for parameter in parameters if parameter.grad is not None]
+    carried = None if extra is None else extra.detach().reshape(1).clone()
+    if carried is not None:
+        tensors.append(carried)
     ranks = config.world_size
-    for bucket in _buckets(gradients):
+    for bucket in _buckets(tensors):
         flat = _flat(bucket)
         dist.all_reduce(flat)
         flat.div_(ranks)
         _unflatten_into(flat, bucket)
+    return None if carried is None else carried.reshape(())
 
 
 class GradientAverager:
@@ -126,14 +141,19 @@ class GradientAverager:
             if isinstance(parameter, torch.nn.parameter.UninitializedTensorMixin)
         ]
 
-    def __call__(self) -> None:
-        """Average the gradients (and broadcast the lazily built parameters, once)."""
-        average_gradients(self.parameters)
+    def __call__(self, extra: torch.Tensor | None = None) -> torch.Tensor | None:
+        """Average the gradients (and broadcast the lazily built parameters, once).
+
+        Returns the mean of ``extra`` over the ranks, reduced in the gradients' all-reduce (see
+        `average_gradients`), or None without it.
+        """
+        mean = average_gradients(self.parameters, extra)
         if self._lazy and not any(
             isinstance(p, torch.nn.parameter.UninitializedTensorMixin) for p in self._lazy
         ):
             broadcast_tensors(self._lazy)
             self._lazy = []
+        return mean
 
 
 def mean_over_ranks(value: torch.Tensor | float) -> torch.Tensor:

@@ -103,6 +103,18 @@ def test_a_kl_early_stop_seen_by_one_rank_only_stops_both_together(tmp_path):
     assert rank0["optimizer_steps."].tolist() == [0, 0]  # both stopped at the first mini-batch
 
 
+def test_an_optimizer_step_is_one_all_reduce_and_a_nan_loss_on_one_rank_skips_on_both(tmp_path):
+    """The loss's finiteness check rides in the gradients' all-reduce: 1 collective per step, not 2."""
+    launch.check(launch.torchrun("one_collective.py", str(tmp_path), limit=GUARD))
+    rank0, rank1 = (torch.load(tmp_path / f"rank{rank}.pt") for rank in (0, 1))
+    assert rank0["collectives"] == rank1["collectives"] == [1, 1, 1, 1]
+    assert rank0["skipped"] == rank1["skipped"] == 1  # rank 0's loss was finite: it skipped too
+    assert torch.equal(rank0["parameters"], rank1["parameters"])
+    steps = rank0["parameters"]
+    assert torch.equal(steps[2], steps[1])  # the NaN step was not taken
+    assert not torch.equal(steps[3], steps[2]) and not torch.equal(steps[1], steps[0])
+
+
 def test_lazily_built_models_end_equal_on_both_ranks(tmp_path):
     """nn.LazyLinear models: built at the first act with each rank's own values, then rank 0's."""
     launch.check(launch.torchrun("lazy.py", str(tmp_path), limit=GUARD))

@@ -1,8 +1,9 @@
 """`OptimisationStep`: one gradient step of one optimizer, and its learning-rate scheduler.
 
 Under torchrun (several ranks) the gradients are averaged over the ranks after ``backward`` (one
-flattened all-reduce, `rlblocks.utils.distributed.GradientAverager`) and a KL given to the
-scheduler is averaged too, so every rank takes the same step; one process makes no such call.
+flattened all-reduce, `rlblocks.utils.distributed.GradientAverager`, which also carries the loss
+checked for finiteness, so a step costs one collective) and a KL given to the scheduler is
+averaged too, so every rank takes the same step; one process makes no such call.
 
 The scheduler protocol: every scheduler is stepped with ``scheduler.step()``, except that a
 scheduler whose ``step`` takes a ``kl`` argument (such as `KLAdaptiveRL`) is given the measured
@@ -83,14 +84,14 @@ class OptimisationStep:
         """
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if self._averager is not None:
-            self._averager()
         checked = loss.detach()
+        if self._averager is not None:
+            # the loss rides in the gradients' all-reduce: NaN on one rank, every rank skips (or raises)
+            mean_loss = self._averager(checked if self.guard is not None else None)
+            checked = checked if mean_loss is None else mean_loss
         if self.grad_norm_clip > 0:
             norm = torch.nn.utils.clip_grad_norm_(self.parameters, self.grad_norm_clip, foreach=True)
             checked = checked + norm  # inf or NaN gradients give a non-finite norm
-        if self._averager is not None and self.guard is not None:
-            checked = distributed.mean_over_ranks(checked)  # NaN on one rank: every rank skips (or raises)
         if self.guard is not None and self.guard.skips_step(self.name, checked, self.optimizer):
             return
         self.optimizer.step()
