@@ -31,13 +31,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {
     # env kind: (envs per rank, global env-step budget, rollouts, epochs, mini-batches)
-    "gymnasium": (8, 98_304, 64, 4, 4),
-    "batched": (64, 262_144, 16, 4, 4),
+    # (more samples per optimizer step than a one-process CartPole run needs: each step is one
+    # gradient all-reduce, about 0.5 ms over gloo on loopback; see benchmarks/README.md)
+    "gymnasium": (16, 196_608, 128, 4, 4),
+    "batched": (256, 2_097_152, 64, 4, 4),
 }
 
 
-def worker(kind: str, seed: int, output: str, scaling: str = "weak") -> None:
-    """One rank: train PPO, then rank 0 writes the figures to ``output``."""
+def worker(kind: str, seed: int, output: str, scaling: str = "weak", settings: str = "") -> None:
+    """One rank: train PPO, then rank 0 writes the figures to ``output``.
+
+    ``settings``: "envs,budget,rollouts,epochs,mini_batches" replacing ``SETTINGS[kind]`` (empty:
+    the defaults).
+    """
     import gymnasium
     import torch
     from torch import nn
@@ -75,7 +81,9 @@ def worker(kind: str, seed: int, output: str, scaling: str = "weak") -> None:
 
     torch.set_num_threads(1)
     rank_seed = set_seed(seed)
-    num_envs, budget, rollouts, epochs, mini_batches = SETTINGS[kind]
+    num_envs, budget, rollouts, epochs, mini_batches = (
+        tuple(int(value) for value in settings.split(",")) if settings else SETTINGS[kind]
+    )
     if scaling == "strong":
         num_envs //= config.world_size
     if kind == "batched":
@@ -125,7 +133,7 @@ def worker(kind: str, seed: int, output: str, scaling: str = "weak") -> None:
         Path(output).write_text(json.dumps(figures))
 
 
-def launch(kind: str, processes: int, seed: int, scaling: str) -> dict:
+def launch(kind: str, processes: int, seed: int, scaling: str, settings: str = "") -> dict:
     with tempfile.TemporaryDirectory() as folder:
         output = os.path.join(folder, "figures.json")
         command = [
@@ -143,6 +151,8 @@ def launch(kind: str, processes: int, seed: int, scaling: str) -> dict:
             output,
             "--scaling",
             scaling,
+            "--settings",
+            settings,
         ]
         env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
         subprocess.run(command, check=True, env=env, cwd=ROOT)
@@ -156,13 +166,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default=str(ROOT / "benchmarks/results/distributed_scaling.json"))
     parser.add_argument("--scaling", choices=("weak", "strong"), default="weak")
+    parser.add_argument(
+        "--settings",
+        default="",
+        help="envs per process,global env steps,rollouts,epochs,mini-batches (one env kind; "
+        "default: the SETTINGS table)",
+    )
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.seed, args.output, args.scaling)
+        worker(args.worker, args.seed, args.output, args.scaling, args.settings)
         return
     results = []
     for kind in args.envs:
-        runs = {processes: launch(kind, processes, args.seed, args.scaling) for processes in (1, 2)}
+        runs = {
+            processes: launch(kind, processes, args.seed, args.scaling, args.settings) for processes in (1, 2)
+        }
         ratio = runs[2]["env_steps_per_second"] / runs[1]["env_steps_per_second"]
         results.append(
             {"env": kind, "scaling": args.scaling, "runs": list(runs.values()), "scaling_ratio": ratio}
