@@ -10,7 +10,7 @@ Settings (both libraries; rl-zoo3's CartPoleNoVel-v1 settings for `RecurrentPPO`
 range, constant here): separate policy and value, each an LSTM of 64 units followed by one 64-unit
 ReLU layer and its head; 32-step rollouts trained as whole sequences (rlblocks sequence_length 32,
 sb3-contrib runs each env's rollout as one sequence, cut at episode starts), 20 epochs of one
-mini-batch of the 256 steps, lr 1e-3 annealed linearly to 0, γ 0.999, λ 0.98, clip 0.2, no entropy
+mini-batch of the 256 steps, lr 1e-3 annealed linearly to 0, γ 0.98, λ 0.8, clip 0.2, no entropy
 bonus, value coefficient 0.5, grad norm 0.5, no observation normalisation, one torch thread.
 Initialisation is each library's own (sb3-contrib's orthogonal initialisation is off, as in
 rl-zoo3). Seeds run interleaved (rlblocks seed 0, sb3-contrib seed 0, rlblocks seed 1, ...) so
@@ -41,8 +41,8 @@ MINI_BATCHES = 1
 LSTM_SIZE = 64
 HIDDEN = 64
 LEARNING_RATE = 1e-3
-DISCOUNT_FACTOR = 0.999
-GAE_LAMBDA = 0.98
+DISCOUNT_FACTOR = 0.98
+GAE_LAMBDA = 0.8
 
 
 def velocityless_cartpole() -> gym.Env:
