@@ -14,7 +14,8 @@ The process group is created on first use (`init_process_group`, called by every
 `rlblocks.utils.distributed`), never at import: NCCL for a CUDA device, gloo otherwise, with a
 ``timeout`` (``RLBLOCKS_DISTRIBUTED_TIMEOUT`` seconds, default 300) after which a collective that a
 dead or stuck rank never joins raises instead of waiting for ever. A gloo group created here is
-destroyed at exit.
+destroyed at exit. Before a gloo group is created, each local rank is bound to its own share of the
+cores when they fit (`rlblocks.config.core_binding`; ``RLBLOCKS_BIND_CORES=0`` turns it off).
 
 Differs from skrl 1.x: gloo on CPU (skrl always asks for NCCL, so ``import skrl`` fails under
 torchrun on a machine without CUDA); the group is created lazily, not at import.
@@ -29,6 +30,8 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+
+from rlblocks.config.core_binding import bind_local_rank_to_cores
 
 __all__ = ["init_process_group"]  # and, read on access: device, is_distributed, local_rank, rank, timeout,
 # world_size
@@ -112,6 +115,8 @@ def init_process_group() -> bool:
         backend = "nccl" if chosen.type == "cuda" else "gloo"
         if chosen.type == "cuda":
             torch.cuda.set_device(chosen)
+        else:
+            bind_local_rank_to_cores()  # before the group: gloo's threads inherit the binding
         dist.init_process_group(backend=backend, timeout=globals().get("timeout") or _timeout_from_env())
         if backend == "gloo":
             atexit.register(_destroy_gloo_group)

@@ -113,6 +113,10 @@ def test_an_optimizer_step_is_one_all_reduce_and_a_nan_loss_on_one_rank_skips_on
     steps = rank0["parameters"]
     assert torch.equal(steps[2], steps[1])  # the NaN step was not taken
     assert not torch.equal(steps[3], steps[2]) and not torch.equal(steps[1], steps[0])
+    if len(rank0["started_on"]) >= 2:  # each rank got its own half of the cores (one thread each)
+        half = len(rank0["started_on"]) // 2
+        assert rank0["cores"] == rank0["started_on"][:half]
+        assert rank1["cores"] == rank1["started_on"][half : 2 * half]
 
 
 def test_lazily_built_models_end_equal_on_both_ranks(tmp_path):

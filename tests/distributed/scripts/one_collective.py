@@ -5,7 +5,8 @@ usage: one_collective.py OUT_DIR
 Each rank runs 4 steps of an `OptimisationStep` (a guard in "warn-and-skip" mode, gradient
 clipping on) on a small linear model; at step 2 rank 1's loss is NaN and rank 0's is finite.
 Saves rank<r>.pt: the parameters after each step, the number of all-reduces per step and the
-number of skipped steps.
+number of skipped steps, and the cores the rank may run on (`rlblocks.config.core_binding`) with
+those the job was started with.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def counting_all_reduce(counter: list[int]):
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
+    started_on = sorted(os.sched_getaffinity(0))
     config.init_process_group()
     torch.manual_seed(0)  # the same initial parameters on both ranks
     model = torch.nn.Linear(3, 2)
@@ -54,6 +56,12 @@ if __name__ == "__main__":
         collectives.append(counter[0] - before)
         parameters.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]).clone())
     torch.save(
-        {"collectives": collectives, "parameters": torch.stack(parameters), "skipped": guard.num_skipped},
+        {
+            "collectives": collectives,
+            "parameters": torch.stack(parameters),
+            "skipped": guard.num_skipped,
+            "cores": sorted(os.sched_getaffinity(0)),
+            "started_on": started_on,
+        },
         os.path.join(sys.argv[1], f"rank{config.rank}.pt"),
     )
