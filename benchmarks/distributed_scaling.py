@@ -33,7 +33,7 @@ SETTINGS = {
     # env kind: (envs per rank, global env-step budget, rollouts, epochs, mini-batches)
     # (more samples per optimizer step than a one-process CartPole run needs: each step is one
     # gradient all-reduce, about 0.5 ms over gloo on loopback; see benchmarks/README.md)
-    "gymnasium": (32, 393_216, 128, 4, 4),
+    "gymnasium": (32, 393_216, 128, 4, 2),
     "batched": (256, 2_097_152, 64, 4, 4),
 }
 
